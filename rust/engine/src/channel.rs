@@ -1,0 +1,339 @@
+//! A data channel: the handle the owner holds (synchronous, never blocks) and the two tasks on
+//! the runtime that move its messages: one reads webrtc-rs events into the shared state, one
+//! sends what the owner queued, in order.
+
+use crate::error::{Error, Result};
+use crate::inbox::{Inbox, Packet};
+use crate::state::{ChannelState, StateCell};
+use bytes::{Bytes, BytesMut};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use tokio::sync::mpsc;
+use webrtc::data_channel::{DataChannel as RtcDataChannel, DataChannelEvent};
+use webrtc::peer_connection::PeerConnection as RtcPeerConnection;
+
+/// Value Godot reports for an id, lifetime or retransmit count that is not set.
+pub const UNSET: u16 = 65535;
+
+/// Counters of one channel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChannelStats {
+    /// Messages handed to webrtc-rs.
+    pub messages_sent: u64,
+    /// Payload bytes handed to webrtc-rs.
+    pub bytes_sent: u64,
+    /// Messages received and queued.
+    pub messages_received: u64,
+    /// Payload bytes received and queued.
+    pub bytes_received: u64,
+    /// Messages dropped because the receive queue was full.
+    pub messages_dropped: u64,
+}
+
+/// What never changes after creation; cached because webrtc-rs's getters are async.
+#[derive(Debug, Clone)]
+pub(crate) struct ChannelInfo {
+    pub label: String,
+    pub protocol: String,
+    pub ordered: bool,
+    pub negotiated: bool,
+    pub max_packet_life_time: Option<u16>,
+    pub max_retransmits: Option<u16>,
+}
+
+/// State shared by the handle and the runtime tasks.
+#[derive(Debug)]
+pub(crate) struct ChannelShared {
+    pub info: ChannelInfo,
+    /// SCTP stream id, [`UNSET`] until assigned.
+    id: AtomicU32,
+    pub state: StateCell<ChannelState>,
+    inbox: Mutex<Inbox>,
+    /// Bytes queued by the owner and not yet handed to webrtc-rs.
+    queued: AtomicUsize,
+    /// Bytes webrtc-rs holds unacknowledged (its `outstanding_bytes`), refreshed by the tasks.
+    outstanding: AtomicUsize,
+    /// Largest message the remote accepts; shared by all channels of a connection.
+    max_message_size: Arc<AtomicUsize>,
+    messages_sent: AtomicU64,
+    bytes_sent: AtomicU64,
+    messages_received: AtomicU64,
+    bytes_received: AtomicU64,
+}
+
+impl ChannelShared {
+    pub fn new(info: ChannelInfo, id: Option<u16>, recv_limit: usize, max_message_size: Arc<AtomicUsize>) -> Arc<Self> {
+        Arc::new(Self {
+            info,
+            id: AtomicU32::new(id.unwrap_or(UNSET) as u32),
+            state: StateCell::new(ChannelState::Connecting),
+            inbox: Mutex::new(Inbox::new(recv_limit)),
+            queued: AtomicUsize::new(0),
+            outstanding: AtomicUsize::new(0),
+            max_message_size,
+            messages_sent: AtomicU64::new(0),
+            bytes_sent: AtomicU64::new(0),
+            messages_received: AtomicU64::new(0),
+            bytes_received: AtomicU64::new(0),
+        })
+    }
+
+    fn inbox(&self) -> std::sync::MutexGuard<'_, Inbox> {
+        self.inbox.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks the channel closed (a closed connection closes its channels at once).
+    pub fn mark_closed(&self) {
+        self.state.set(ChannelState::Closed);
+    }
+
+    fn set_id(&self, id: u16) {
+        self.id.store(id as u32, Ordering::Release);
+    }
+}
+
+/// What the owner asks the sending task to do.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    Message { data: Bytes, is_string: bool },
+    Close,
+}
+
+/// The owner's handle to a data channel. Dropping it closes the channel.
+#[derive(Debug)]
+pub struct DataChannel {
+    shared: Arc<ChannelShared>,
+    outbox: mpsc::UnboundedSender<Outgoing>,
+}
+
+impl DataChannel {
+    pub(crate) fn new(shared: Arc<ChannelShared>) -> (Self, mpsc::UnboundedReceiver<Outgoing>) {
+        let (outbox, rx) = mpsc::unbounded_channel();
+        (Self { shared, outbox }, rx)
+    }
+
+    /// The label given at creation.
+    pub fn label(&self) -> &str {
+        &self.shared.info.label
+    }
+    /// The sub-protocol given at creation.
+    pub fn protocol(&self) -> &str {
+        &self.shared.info.protocol
+    }
+    /// Whether delivery is in order.
+    pub fn is_ordered(&self) -> bool {
+        self.shared.info.ordered
+    }
+    /// Whether the channel was negotiated out-of-band.
+    pub fn is_negotiated(&self) -> bool {
+        self.shared.info.negotiated
+    }
+    /// SCTP stream id, or [`UNSET`] (65535) until it is assigned.
+    pub fn id(&self) -> u16 {
+        self.shared.id.load(Ordering::Acquire) as u16
+    }
+    /// Lifetime limit in ms, or [`UNSET`].
+    pub fn max_packet_life_time(&self) -> u16 {
+        self.shared.info.max_packet_life_time.unwrap_or(UNSET)
+    }
+    /// Retransmission limit, or [`UNSET`].
+    pub fn max_retransmits(&self) -> u16 {
+        self.shared.info.max_retransmits.unwrap_or(UNSET)
+    }
+    /// Current state.
+    pub fn ready_state(&self) -> ChannelState {
+        self.shared.state.get()
+    }
+    /// Largest message `send` accepts: what the remote advertised, capped by webrtc-rs.
+    pub fn max_message_size(&self) -> usize {
+        self.shared.max_message_size.load(Ordering::Acquire)
+    }
+    /// Bytes sent but not yet acknowledged by the remote (plus those still queued here).
+    pub fn buffered_amount(&self) -> usize {
+        self.shared.queued.load(Ordering::Acquire) + self.shared.outstanding.load(Ordering::Acquire)
+    }
+    /// Received messages waiting to be read.
+    pub fn available_packet_count(&self) -> usize {
+        self.shared.inbox().len()
+    }
+    /// Counters since creation.
+    pub fn stats(&self) -> ChannelStats {
+        let s = &self.shared;
+        ChannelStats {
+            messages_sent: s.messages_sent.load(Ordering::Relaxed),
+            bytes_sent: s.bytes_sent.load(Ordering::Relaxed),
+            messages_received: s.messages_received.load(Ordering::Relaxed),
+            bytes_received: s.bytes_received.load(Ordering::Relaxed),
+            messages_dropped: s.inbox().dropped(),
+        }
+    }
+
+    /// Queues a message. Fails with `Unconfigured` unless the channel is open, and with
+    /// `InvalidParameter` if it is larger than [`max_message_size`](Self::max_message_size):
+    /// nothing is ever sent half.
+    pub fn send(&self, data: &[u8], is_string: bool) -> Result<()> {
+        let state = self.ready_state();
+        if state != ChannelState::Open {
+            return Err(Error::unconfigured(format!(
+                "Data channel '{}' is not open (state {:?}); cannot send.", self.label(), state
+            )));
+        }
+        let max = self.max_message_size();
+        if data.len() > max {
+            return Err(Error::invalid(format!(
+                "Packet of {} bytes is larger than the maximum of {} bytes for data channel '{}'.",
+                data.len(), max, self.label()
+            )));
+        }
+        if is_string && std::str::from_utf8(data).is_err() {
+            return Err(Error::invalid("A text packet must be valid UTF-8 (use WRITE_MODE_BINARY for raw bytes)."));
+        }
+        self.shared.queued.fetch_add(data.len(), Ordering::AcqRel);
+        let msg = Outgoing::Message { data: Bytes::copy_from_slice(data), is_string };
+        if self.outbox.send(msg).is_err() {
+            self.shared.queued.fetch_sub(data.len(), Ordering::AcqRel);
+            return Err(Error::failed(format!("Data channel '{}' is gone.", self.label())));
+        }
+        Ok(())
+    }
+
+    /// Takes the oldest received message. Messages received before a close stay readable.
+    pub fn recv(&self) -> Result<Packet> {
+        self.shared
+            .inbox()
+            .pop()
+            .ok_or_else(|| Error::unavailable("No packet available on this data channel."))
+    }
+
+    /// Starts closing: the state becomes CLOSING, then CLOSED once the remote agrees (or at
+    /// once if the channel never opened). Unread messages are dropped.
+    pub fn close(&self) {
+        self.shared.inbox().clear();
+        let was = self.shared.state.get();
+        match was {
+            ChannelState::Closed | ChannelState::Closing => {}
+            _ => {
+                self.shared.state.set(ChannelState::Closing);
+                if self.outbox.send(Outgoing::Close).is_err() {
+                    self.shared.state.set(ChannelState::Closed);
+                }
+            }
+        }
+    }
+}
+
+impl Drop for DataChannel {
+    fn drop(&mut self) {
+        // The sending task sees the outbox end and closes the webrtc-rs channel.
+        let _ = self.outbox.send(Outgoing::Close);
+    }
+}
+
+/// Starts the two tasks of a channel once webrtc-rs has created it.
+pub(crate) fn spawn_tasks(
+    rt: &tokio::runtime::Handle,
+    dc: Arc<dyn RtcDataChannel>,
+    shared: Arc<ChannelShared>,
+    outbox: mpsc::UnboundedReceiver<Outgoing>,
+    pc: Weak<dyn RtcPeerConnection>,
+) {
+    rt.spawn(read_events(dc.clone(), shared.clone(), pc));
+    rt.spawn(send_queued(dc, shared, outbox));
+}
+
+/// Asks webrtc-rs how many bytes it holds unacknowledged, and arms the low-threshold event at
+/// half of that, so the cached value follows the queue down without polling.
+async fn refresh_outstanding(dc: &Arc<dyn RtcDataChannel>, shared: &ChannelShared) {
+    if let Ok(n) = dc.outstanding_bytes().await {
+        shared.outstanding.store(n, Ordering::Release);
+        let _ = dc.set_buffered_amount_low_threshold((n / 2) as u32).await;
+    }
+}
+
+/// Reads the SCTP stream id from the stats report: webrtc-rs 0.21.1 has no getter for it, and
+/// its stats key each channel by the handle id (`RTCDataChannel_<id>`).
+pub(crate) async fn resolve_stream_id(pc: &Weak<dyn RtcPeerConnection>, dc: &Arc<dyn RtcDataChannel>) -> Option<u16> {
+    let pc = pc.upgrade()?;
+    let report = pc.get_stats(std::time::Instant::now(), rtc::statistics::StatsSelector::None).await;
+    let key = format!("RTCDataChannel_{}", dc.id());
+    let id = report.data_channels().find(|s| s.stats.id == key).map(|s| s.data_channel_identifier);
+    id
+}
+
+async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc: Weak<dyn RtcPeerConnection>) {
+    while let Some(event) = dc.poll().await {
+        match event {
+            DataChannelEvent::OnOpen => {
+                if shared.id.load(Ordering::Acquire) == UNSET as u32 {
+                    if let Some(id) = resolve_stream_id(&pc, &dc).await {
+                        shared.set_id(id);
+                    }
+                }
+                // A close() asked for before the open wins.
+                shared.state.set_unless(ChannelState::Open, |s| s != ChannelState::Connecting);
+                log::debug!(target: "engine::channel", "data channel '{}' open (id {})", shared.info.label, shared.id.load(Ordering::Relaxed));
+            }
+            DataChannelEvent::OnMessage(msg) => {
+                if shared.state.get() == ChannelState::Closed {
+                    continue;
+                }
+                let len = msg.data.len();
+                let packet = Packet { data: msg.data.freeze(), is_string: msg.is_string };
+                if shared.inbox().push(packet) {
+                    shared.messages_received.fetch_add(1, Ordering::Relaxed);
+                    shared.bytes_received.fetch_add(len as u64, Ordering::Relaxed);
+                } else {
+                    log::error!(target: "engine::channel", "Buffer full! Dropping data. (data channel '{}': raise network/limits/webrtc/max_channel_in_buffer_kb or read faster)", shared.info.label);
+                }
+            }
+            DataChannelEvent::OnBufferedAmountLow => refresh_outstanding(&dc, &shared).await,
+            DataChannelEvent::OnClosing => {
+                shared.state.set_unless(ChannelState::Closing, |s| s == ChannelState::Closed);
+            }
+            DataChannelEvent::OnClose => break,
+            DataChannelEvent::OnError => {
+                log::warn!(target: "engine::channel", "data channel '{}' reported an error", shared.info.label);
+            }
+            _ => {}
+        }
+    }
+    shared.outstanding.store(0, Ordering::Release);
+    shared.mark_closed();
+}
+
+async fn send_queued(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, mut outbox: mpsc::UnboundedReceiver<Outgoing>) {
+    while let Some(msg) = outbox.recv().await {
+        match msg {
+            Outgoing::Message { data, is_string } => {
+                let len = data.len();
+                let sent = if is_string {
+                    // Checked as UTF-8 by `DataChannel::send`.
+                    dc.send_text(std::str::from_utf8(&data).unwrap_or_default()).await
+                } else {
+                    dc.send(BytesMut::from(&data[..])).await
+                };
+                match sent {
+                    Ok(()) => {
+                        shared.messages_sent.fetch_add(1, Ordering::Relaxed);
+                        shared.bytes_sent.fetch_add(len as u64, Ordering::Relaxed);
+                        refresh_outstanding(&dc, &shared).await;
+                    }
+                    Err(e) => log::error!(target: "engine::channel", "data channel '{}': send of {len} bytes failed: {e}", shared.info.label),
+                }
+                shared.queued.fetch_sub(len, Ordering::AcqRel);
+            }
+            Outgoing::Close => break,
+        }
+    }
+    // Close asked for, or the handle dropped.
+    while let Ok(msg) = outbox.try_recv() {
+        if let Outgoing::Message { data, .. } = msg {
+            shared.queued.fetch_sub(data.len(), Ordering::AcqRel);
+        }
+    }
+    if shared.state.get() != ChannelState::Closed {
+        if dc.close().await.is_err() {
+            shared.mark_closed();
+        }
+    }
+}

@@ -1,0 +1,263 @@
+//! Plain option structs for a connection and a data channel, and the checks a browser would make
+//! on them. The extension fills these from Godot dictionaries; nothing here knows Godot.
+
+use crate::error::{Error, Result};
+
+/// Which local candidates ICE may use (W3C `iceTransportPolicy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IceTransportPolicy {
+    /// Host, server-reflexive and relay candidates.
+    #[default]
+    All,
+    /// Only candidates relayed by a TURN server.
+    Relay,
+}
+
+/// One entry of `iceServers`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IceServer {
+    /// `stun:`, `stuns:`, `turn:` or `turns:` URLs.
+    pub urls: Vec<String>,
+    /// TURN user name.
+    pub username: String,
+    /// TURN password.
+    pub credential: String,
+}
+
+/// Options of one peer connection (W3C `RTCConfiguration` plus engine extras).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerConfig {
+    /// STUN and TURN servers.
+    pub ice_servers: Vec<IceServer>,
+    /// Which candidates may be used.
+    pub ice_transport_policy: IceTransportPolicy,
+    /// Also gather 127.0.0.1 host candidates, so two games on one offline machine connect.
+    pub include_loopback: bool,
+    /// Resolve remote `.local` (mDNS) candidates, as browsers send them. Falls back to off where
+    /// the machine cannot join the multicast group.
+    pub mdns: bool,
+}
+
+impl Default for PeerConfig {
+    fn default() -> Self {
+        Self {
+            ice_servers: Vec::new(),
+            ice_transport_policy: IceTransportPolicy::All,
+            include_loopback: true,
+            mdns: true,
+        }
+    }
+}
+
+/// What a URL in `iceServers` asks for, once parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IceUrl {
+    /// `stun`, `stuns`, `turn` or `turns`.
+    pub scheme: String,
+    /// Host name or address (IPv6 without brackets).
+    pub host: String,
+    /// Port, or the scheme's default.
+    pub port: u16,
+    /// `udp` or `tcp` for TURN (`?transport=`), `None` when not given.
+    pub transport: Option<String>,
+}
+
+impl IceUrl {
+    /// Parses `scheme:host[:port][?transport=udp|tcp]` (RFC 7064/7065).
+    pub fn parse(url: &str) -> Result<Self> {
+        let bad = |why: &str| Error::invalid(format!("Invalid ICE server URL '{url}': {why}."));
+        let (scheme, rest) = url.split_once(':').ok_or_else(|| bad("expected 'stun:', 'stuns:', 'turn:' or 'turns:'"))?;
+        let scheme = scheme.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "stun" | "turn" => 3478,
+            "stuns" | "turns" => 5349,
+            _ => return Err(bad("unknown scheme (use stun:, stuns:, turn: or turns:)")),
+        };
+        let (authority, query) = match rest.split_once('?') {
+            Some((a, q)) => (a, Some(q)),
+            None => (rest, None),
+        };
+        let transport = match query {
+            None => None,
+            Some(q) => {
+                if scheme.starts_with("stun") {
+                    return Err(bad("STUN URLs take no query"));
+                }
+                match q.strip_prefix("transport=") {
+                    Some(t @ ("udp" | "tcp")) => Some(t.to_string()),
+                    _ => return Err(bad("the only query allowed is '?transport=udp' or '?transport=tcp'")),
+                }
+            }
+        };
+        if authority.starts_with("//") || authority.contains('@') || authority.contains('/') {
+            return Err(bad("expected 'scheme:host[:port]' without '//', user info or path"));
+        }
+        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+            let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed '[' in IPv6 host"))?;
+            let port = match after {
+                "" => None,
+                p => Some(p.strip_prefix(':').ok_or_else(|| bad("garbage after IPv6 host"))?),
+            };
+            (h.to_string(), port)
+        } else {
+            match authority.rsplit_once(':') {
+                Some((h, p)) => (h.to_string(), Some(p)),
+                None => (authority.to_string(), None),
+            }
+        };
+        let host_ok = !host.is_empty()
+            && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
+        if !host_ok {
+            return Err(bad("missing or invalid host"));
+        }
+        let port = match port {
+            None => default_port,
+            Some(p) => match p.parse::<u16>() {
+                Ok(p) if p > 0 => p,
+                _ => return Err(bad("port must be a number from 1 to 65535")),
+            },
+        };
+        Ok(Self { scheme, host, port, transport })
+    }
+
+    /// Whether this is a TURN URL (needs credentials).
+    pub fn is_turn(&self) -> bool {
+        self.scheme.starts_with("turn")
+    }
+
+    /// Why webrtc-rs 0.21.1 will not use this server, if it will not: it speaks TURN over UDP
+    /// only, and STUN only over UDP.
+    pub fn unsupported_reason(&self) -> Option<&'static str> {
+        match (self.scheme.as_str(), self.transport.as_deref()) {
+            ("turns", _) => Some("TURN over TLS ('turns:') is not supported by webrtc-rs; only TURN over UDP is used"),
+            ("turn", Some("tcp")) => Some("TURN over TCP ('?transport=tcp') is not supported by webrtc-rs; only TURN over UDP is used"),
+            ("stuns", _) => Some("STUN over TLS ('stuns:') is not supported by webrtc-rs"),
+            _ => None,
+        }
+    }
+}
+
+impl PeerConfig {
+    /// Checks every ICE server: parsable URLs, credentials where TURN needs them.
+    /// Returns the warnings for servers that are valid but will be skipped.
+    pub fn validate(&self) -> Result<Vec<String>> {
+        let mut warnings = Vec::new();
+        for (i, server) in self.ice_servers.iter().enumerate() {
+            if server.urls.is_empty() {
+                return Err(Error::invalid(format!("iceServers[{i}] has no 'urls'.")));
+            }
+            for url in &server.urls {
+                let parsed = IceUrl::parse(url)?;
+                if parsed.is_turn() && (server.username.is_empty() || server.credential.is_empty()) {
+                    return Err(Error::invalid(format!(
+                        "iceServers[{i}]: TURN URL '{url}' needs 'username' and 'credential'."
+                    )));
+                }
+                if let Some(why) = parsed.unsupported_reason() {
+                    warnings.push(format!("ICE server '{url}' will be skipped: {why}."));
+                }
+            }
+        }
+        Ok(warnings)
+    }
+}
+
+/// Options of one data channel (W3C `RTCDataChannelInit`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelConfig {
+    /// Created out-of-band by both sides with the same `id`, no in-band announcement.
+    pub negotiated: bool,
+    /// SCTP stream id; required when negotiated.
+    pub id: Option<u16>,
+    /// In-order delivery.
+    pub ordered: bool,
+    /// Give up on a message after this many milliseconds.
+    pub max_packet_life_time: Option<u16>,
+    /// Give up on a message after this many retransmissions.
+    pub max_retransmits: Option<u16>,
+    /// Sub-protocol name.
+    pub protocol: String,
+}
+
+impl Default for ChannelConfig {
+    fn default() -> Self {
+        Self { negotiated: false, id: None, ordered: true, max_packet_life_time: None, max_retransmits: None, protocol: String::new() }
+    }
+}
+
+/// Largest stream id a channel may use (65535 is reserved).
+pub const MAX_CHANNEL_ID: u16 = 65534;
+
+impl ChannelConfig {
+    /// The browser's checks: negotiated needs an id, ids stop at 65534, lifetime and
+    /// retransmits exclude each other.
+    pub fn validate(&self) -> Result<()> {
+        if self.negotiated && self.id.is_none() {
+            return Err(Error::invalid("A negotiated data channel needs an 'id' (0 to 65534)."));
+        }
+        if let Some(id) = self.id {
+            if id > MAX_CHANNEL_ID {
+                return Err(Error::invalid(format!("Data channel id {id} is out of range (0 to 65534).")));
+            }
+        }
+        if self.max_packet_life_time.is_some() && self.max_retransmits.is_some() {
+            return Err(Error::invalid(
+                "'maxPacketLifeTime' and 'maxRetransmits' cannot both be set on one data channel.",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether messages may be lost (partial reliability).
+    pub fn is_reliable(&self) -> bool {
+        self.max_packet_life_time.is_none() && self.max_retransmits.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ice_urls() {
+        let u = IceUrl::parse("stun:127.0.0.1:3478").unwrap();
+        assert_eq!((u.scheme.as_str(), u.host.as_str(), u.port), ("stun", "127.0.0.1", 3478));
+        let u = IceUrl::parse("turn:example.org?transport=udp").unwrap();
+        assert_eq!((u.port, u.transport.as_deref()), (3478, Some("udp")));
+        let u = IceUrl::parse("turns:[::1]:5000").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("::1", 5000));
+        assert_eq!(IceUrl::parse("stuns:h").unwrap().port, 5349);
+        for bad in ["", "http://x", "stun:", "stun:host:0", "stun:host:99999", "turn:h?transport=sctp",
+                    "stun:h?transport=udp", "stun://h", "turn:user@h", "stun:[::1", "stun:h o"] {
+            let err = IceUrl::parse(bad).unwrap_err();
+            assert_eq!(err.kind, crate::ErrorKind::InvalidParameter, "{bad}");
+            assert!(err.message.contains("Invalid ICE server URL"), "{bad}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn validates_ice_servers() {
+        let turn = |u: &str, user: &str| PeerConfig {
+            ice_servers: vec![IceServer { urls: vec![u.into()], username: user.into(), credential: user.into() }],
+            ..Default::default()
+        };
+        assert!(turn("turn:h", "").validate().is_err());
+        assert_eq!(turn("turn:h", "u").validate().unwrap(), Vec::<String>::new());
+        assert_eq!(turn("turns:h", "u").validate().unwrap().len(), 1);
+        assert_eq!(turn("turn:h?transport=tcp", "u").validate().unwrap().len(), 1);
+        let empty = PeerConfig { ice_servers: vec![IceServer::default()], ..Default::default() };
+        assert!(empty.validate().is_err());
+    }
+
+    #[test]
+    fn validates_channels() {
+        let ok = ChannelConfig::default();
+        assert!(ok.validate().is_ok());
+        assert!(ChannelConfig { negotiated: true, ..ok.clone() }.validate().is_err());
+        assert!(ChannelConfig { negotiated: true, id: Some(65534), ..ok.clone() }.validate().is_ok());
+        assert!(ChannelConfig { id: Some(65535), ..ok.clone() }.validate().is_err());
+        let both = ChannelConfig { max_packet_life_time: Some(1), max_retransmits: Some(1), ..ok.clone() };
+        assert!(both.validate().is_err());
+        assert!(!ChannelConfig { max_retransmits: Some(0), ..ok }.is_reliable());
+    }
+}

@@ -55,11 +55,18 @@ impl log::Log for Collector {
         if !self.enabled(record.metadata()) {
             return;
         }
-        let level = match record.level() {
-            log::Level::Error => LogLevel::Error,
-            log::Level::Warn => LogLevel::Warning,
+        // webrtc-rs warns about routine protocol events (checks before the remote description,
+        // an unset TLS server name): shown only with --verbose, its errors as warnings. The
+        // engine reports every condition a game developer can act on under its own target.
+        let ours = record.target().starts_with("engine");
+        let level = match (record.level(), ours) {
+            (log::Level::Error, true) => LogLevel::Error,
+            (log::Level::Warn, true) | (log::Level::Error, false) => LogLevel::Warning,
             _ => LogLevel::Verbose,
         };
+        if level == LogLevel::Verbose && !self.verbose.load(Ordering::Relaxed) {
+            return;
+        }
         let line = LogLine { level, target: record.target().to_string(), message: record.args().to_string() };
         let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
         if lines.len() >= CAPACITY {

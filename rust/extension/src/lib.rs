@@ -1,1 +1,72 @@
+//! # webrtc-rs for Godot 4
+//!
+//! The GDExtension: registers [`RsPeerConnection`] (`WebRTCRsPeerConnection`) and
+//! [`RsDataChannel`] (`WebRTCRsDataChannel`) and makes them Godot's default WebRTC
+//! implementation, so `WebRTCPeerConnection.new()` in GDScript is backed by webrtc-rs.
+//!
+//! # Structure
+//! - `lib.rs`: the library entry, registration, and the log bridge to Godot's output.
+//! - [`peer_connection`]: the `WebRTCPeerConnectionExtension` class; signals come out of `poll()`.
+//! - [`data_channel`]: the `WebRTCDataChannelExtension` class.
+//! - [`convert`]: the one place that reads Godot option dictionaries.
+//!
+//! All WebRTC work lives in the Godot-free `engine` crate; this crate only adapts types and
+//! turns engine events into signals on the main thread.
 
+use godot::classes::{Os, WebRtcPeerConnection};
+use godot::init::{ExtensionLibrary, InitStage, gdextension};
+use godot::prelude::*;
+
+pub mod convert;
+pub mod data_channel;
+pub mod peer_connection;
+
+pub use data_channel::RsDataChannel;
+pub use peer_connection::RsPeerConnection;
+
+struct WebRtcRs;
+
+#[gdextension]
+unsafe impl ExtensionLibrary for WebRtcRs {
+    fn on_stage_init(stage: InitStage) {
+        if stage == InitStage::Scene {
+            engine::logging::install(Os::singleton().is_stdout_verbose());
+            WebRtcPeerConnection::set_default_extension(&StringName::from(peer_connection::CLASS_NAME));
+        }
+    }
+
+    fn on_stage_deinit(stage: InitStage) {
+        if stage == InitStage::Scene {
+            engine::runtime::shutdown();
+        }
+    }
+}
+
+/// Prints what the engine logged since the last call: errors as Godot errors, warnings as
+/// warnings, the rest (only collected with `--verbose`) as plain lines. Main thread only.
+pub(crate) fn flush_engine_log() {
+    for line in engine::logging::drain() {
+        match line.level {
+            engine::logging::LogLevel::Error => godot_error!("webrtc-rs: {}", line.message),
+            engine::logging::LogLevel::Warning => godot_warn!("webrtc-rs: {}", line.message),
+            engine::logging::LogLevel::Verbose => godot_print!("webrtc-rs [{}]: {}", line.target, line.message),
+        }
+    }
+}
+
+/// The Godot `Error` for an engine error, after printing its message.
+pub(crate) fn report(err: engine::Error) -> godot::global::Error {
+    godot_error!("{}", err.message);
+    to_godot_error(err.kind)
+}
+
+/// The Godot `Error` code of an engine error kind.
+pub(crate) fn to_godot_error(kind: engine::ErrorKind) -> godot::global::Error {
+    use godot::global::Error as E;
+    match kind {
+        engine::ErrorKind::InvalidParameter => E::ERR_INVALID_PARAMETER,
+        engine::ErrorKind::Unconfigured => E::ERR_UNCONFIGURED,
+        engine::ErrorKind::Unavailable => E::ERR_UNAVAILABLE,
+        engine::ErrorKind::Failed => E::FAILED,
+    }
+}

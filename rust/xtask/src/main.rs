@@ -1,1 +1,97 @@
-fn main() {}
+//! `cargo xtask`: everything a developer runs.
+//!
+//! - `cargo xtask build [--release]`  build the extension into `addons/webrtc_rs/bin/`
+//! - `cargo xtask godot`              find or install Godot 4.3+, print its path
+//! - `cargo xtask test`               engine tests, then the headless Godot suites
+//! - `cargo xtask demo`               two peers on loopback in headless Godot
+//! - `cargo xtask package`            release build + `target/webrtc_rs-addon.zip`-style folder
+//!
+//! # Structure
+//! - `godot`: find or install Godot, run it under a timeout.
+//! - `project`: build the extension and lay it into a Godot project.
+
+mod godot;
+mod project;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
+
+type Result<T> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let release = args.iter().any(|a| a == "--release");
+    let result = match args.first().map(String::as_str) {
+        Some("build") => project::build_extension(release).map(|_| ()),
+        Some("godot") => godot::find_or_install().map(|g| println!("{}", g.display())),
+        Some("test") => test(),
+        Some("demo") => demo(release),
+        Some("package") => project::package(),
+        _ => Err("usage: cargo xtask <build [--release] | godot | test | demo [--release] | package>".to_string()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The repository root (the workspace's top folder).
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
+}
+
+fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cmd.current_dir(root());
+    cmd
+}
+
+fn run(mut cmd: Command, what: &str) -> Result<()> {
+    let status = cmd.status().map_err(|e| format!("{what}: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("{what} failed ({status})")) }
+}
+
+/// Engine tests with cargo, then every Godot suite. Prints a summary of the suites and fails
+/// if any failed.
+fn test() -> Result<()> {
+    let mut cmd = cargo();
+    cmd.args(["test", "-p", "webrtc-rs-engine", "-p", "xtask"]);
+    run(cmd, "cargo test")?;
+
+    let lib = project::build_extension(false)?;
+    let godot = godot::find_or_install()?;
+    let project_dir = root().join("godot_project");
+    project::install_addon(&lib, &project_dir)?;
+
+    let mut failures = Vec::new();
+    println!("== Godot suite (godot_project/tests)");
+    if let Err(e) = godot::run_script(&godot, &project_dir, "res://tests/run_tests.gd", &[], Duration::from_secs(600)) {
+        failures.push(format!("GDScript suite: {e}"));
+    }
+
+    println!("== A bare project: only addons/webrtc_rs and one script");
+    let bare = root().join("target/bare_project");
+    if let Err(e) = project::bare_project(&lib, &bare).and_then(|()| {
+        godot::run_script(&godot, &bare, "res://bare_test.gd", &[], Duration::from_secs(120))
+    }) {
+        failures.push(format!("bare project: {e}"));
+    }
+    if failures.is_empty() {
+        println!("xtask test: all suites passed");
+        Ok(())
+    } else {
+        Err(failures.join("; "))
+    }
+}
+
+fn demo(release: bool) -> Result<()> {
+    let lib = project::build_extension(release)?;
+    let godot = godot::find_or_install()?;
+    let project_dir = root().join("godot_project");
+    project::install_addon(&lib, &project_dir)?;
+    godot::run_script(&godot, &project_dir, "res://demo/demo.gd", &[], Duration::from_secs(120))
+}

@@ -1,0 +1,131 @@
+//! Godot dictionaries to engine options: the one place that knows the option keys. Wrong types
+//! and out-of-range values become `ERR_INVALID_PARAMETER` errors that name the key.
+
+use engine::{ChannelConfig, Error, IceServer, IceTransportPolicy, PeerConfig, Result};
+use godot::prelude::*;
+
+/// Key of the engine's own options inside the `initialize()` dictionary.
+pub const ENGINE_OPTIONS_KEY: &str = "webrtc_rs";
+
+fn type_error(key: &str, expected: &str, got: &Variant) -> Error {
+    Error::invalid(format!("'{key}' must be {expected}, got {:?} ({}).", got.get_type(), got))
+}
+
+fn get_bool(dict: &VarDictionary, key: &str) -> Result<Option<bool>> {
+    match dict.get(key) {
+        None => Ok(None),
+        Some(v) => v.try_to::<bool>().map(Some).map_err(|_| type_error(key, "a bool", &v)),
+    }
+}
+
+fn get_string(dict: &VarDictionary, key: &str) -> Result<Option<String>> {
+    match dict.get(key) {
+        None => Ok(None),
+        Some(v) => match v.get_type() {
+            VariantType::STRING | VariantType::STRING_NAME => Ok(Some(v.to_string())),
+            _ => Err(type_error(key, "a String", &v)),
+        },
+    }
+}
+
+/// An integer in `0..=max`; floats with an integral value are accepted (JSON gives floats).
+fn get_uint(dict: &VarDictionary, key: &str, max: i64) -> Result<Option<i64>> {
+    let Some(v) = dict.get(key) else { return Ok(None) };
+    let n = match v.get_type() {
+        VariantType::INT => v.to::<i64>(),
+        VariantType::FLOAT => {
+            let f = v.to::<f64>();
+            if f.fract() != 0.0 || !f.is_finite() {
+                return Err(type_error(key, "an integer", &v));
+            }
+            f as i64
+        }
+        _ => return Err(type_error(key, "an integer", &v)),
+    };
+    if !(0..=max).contains(&n) {
+        return Err(Error::invalid(format!("'{key}' must be between 0 and {max}, got {n}.")));
+    }
+    Ok(Some(n))
+}
+
+/// `initialize()`'s W3C `RTCConfiguration` plus `webrtc_rs: {includeLoopback, multicastDns}`.
+pub fn peer_config(dict: &VarDictionary) -> Result<PeerConfig> {
+    let mut config = PeerConfig::default();
+    if let Some(servers) = dict.get("iceServers") {
+        let servers: VarArray = servers.try_to().map_err(|_| type_error("iceServers", "an Array of Dictionaries", &servers))?;
+        for (i, entry) in servers.iter_shared().enumerate() {
+            let entry: VarDictionary = entry
+                .try_to()
+                .map_err(|_| type_error(&format!("iceServers[{i}]"), "a Dictionary with 'urls'", &entry))?;
+            config.ice_servers.push(ice_server(&entry, i)?);
+        }
+    }
+    if let Some(policy) = get_string(dict, "iceTransportPolicy")? {
+        config.ice_transport_policy = match policy.as_str() {
+            "all" => IceTransportPolicy::All,
+            "relay" => IceTransportPolicy::Relay,
+            other => return Err(Error::invalid(format!("'iceTransportPolicy' must be \"all\" or \"relay\", got \"{other}\"."))),
+        };
+    }
+    if let Some(extra) = dict.get(ENGINE_OPTIONS_KEY) {
+        let extra: VarDictionary = extra.try_to().map_err(|_| type_error(ENGINE_OPTIONS_KEY, "a Dictionary", &extra))?;
+        if let Some(v) = get_bool(&extra, "includeLoopback")? {
+            config.include_loopback = v;
+        }
+        if let Some(v) = get_bool(&extra, "multicastDns")? {
+            config.mdns = v;
+        }
+    }
+    Ok(config)
+}
+
+fn ice_server(entry: &VarDictionary, i: usize) -> Result<IceServer> {
+    let key = format!("iceServers[{i}].urls");
+    let urls = entry.get("urls").ok_or_else(|| Error::invalid(format!("iceServers[{i}] has no 'urls'.")))?;
+    let urls = match urls.get_type() {
+        VariantType::STRING | VariantType::STRING_NAME => vec![urls.to_string()],
+        VariantType::ARRAY | VariantType::PACKED_STRING_ARRAY => {
+            let arr: VarArray = urls.try_to().map_err(|_| type_error(&key, "a String or an Array of Strings", &urls))?;
+            let mut out = Vec::new();
+            for u in arr.iter_shared() {
+                if !matches!(u.get_type(), VariantType::STRING | VariantType::STRING_NAME) {
+                    return Err(type_error(&key, "a String or an Array of Strings", &u));
+                }
+                out.push(u.to_string());
+            }
+            out
+        }
+        _ => return Err(type_error(&key, "a String or an Array of Strings", &urls)),
+    };
+    let username = get_string(entry, "username")?.unwrap_or_default();
+    // "credentials" is the spelling of Godot 3's documentation.
+    let credential = match get_string(entry, "credential")? {
+        Some(c) => c,
+        None => get_string(entry, "credentials")?.unwrap_or_default(),
+    };
+    Ok(IceServer { urls, username, credential })
+}
+
+/// `create_data_channel()`'s W3C `RTCDataChannelInit`. `maxPacketLifetime` (the spelling
+/// WebRTCMultiplayerPeer writes) is accepted as `maxPacketLifeTime`, so its unreliable modes
+/// really are unreliable.
+pub fn channel_config(dict: &VarDictionary) -> Result<ChannelConfig> {
+    let mut config = ChannelConfig::default();
+    if let Some(v) = get_bool(dict, "negotiated")? {
+        config.negotiated = v;
+    }
+    if let Some(v) = get_bool(dict, "ordered")? {
+        config.ordered = v;
+    }
+    config.id = get_uint(dict, "id", 65535)?.map(|v| v as u16);
+    config.max_packet_life_time = match get_uint(dict, "maxPacketLifeTime", 65535)? {
+        Some(v) => Some(v as u16),
+        None => get_uint(dict, "maxPacketLifetime", 65535)?.map(|v| v as u16),
+    };
+    config.max_retransmits = get_uint(dict, "maxRetransmits", 65535)?.map(|v| v as u16);
+    if let Some(p) = get_string(dict, "protocol")? {
+        config.protocol = p;
+    }
+    config.validate()?;
+    Ok(config)
+}

@@ -1,0 +1,173 @@
+//! `WebRTCRsDataChannel`: Godot's `WebRTCDataChannelExtension` over an engine channel. Its
+//! state and packets advance on the runtime, so `poll()` has nothing to do (and
+//! WebRTCMultiplayerPeer never calls it).
+
+use crate::{report, to_godot_error};
+use bytes::Bytes;
+use godot::classes::web_rtc_data_channel::{ChannelState, WriteMode};
+use godot::classes::{IWebRtcDataChannelExtension, WebRtcDataChannelExtension};
+use godot::global::Error;
+use godot::meta::conv::RawPtr;
+use godot::prelude::*;
+
+/// A WebRTC data channel backed by webrtc-rs. Created by
+/// `WebRTCPeerConnection.create_data_channel()` or received through `data_channel_received`.
+#[derive(GodotClass)]
+#[class(tool, base = WebRtcDataChannelExtension, rename = WebRTCRsDataChannel)]
+pub struct RsDataChannel {
+    base: Base<WebRtcDataChannelExtension>,
+    channel: Option<engine::DataChannel>,
+    write_mode: WriteMode,
+    was_string: bool,
+    /// The packet handed out by the last `get_packet`: Godot reads it until the next call.
+    current: Option<Bytes>,
+}
+
+impl RsDataChannel {
+    /// Wraps an engine channel in a new Godot object.
+    pub fn create(channel: engine::DataChannel) -> Gd<Self> {
+        Gd::from_init_fn(|base| Self { base, channel: Some(channel), write_mode: WriteMode::BINARY, was_string: false, current: None })
+    }
+
+    fn with_channel<T>(&self, default: T, f: impl FnOnce(&engine::DataChannel) -> T) -> T {
+        self.channel.as_ref().map(f).unwrap_or(default)
+    }
+}
+
+fn clamp_i32(n: usize) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+#[godot_api]
+impl IWebRtcDataChannelExtension for RsDataChannel {
+    fn init(base: Base<WebRtcDataChannelExtension>) -> Self {
+        // Only reachable through ClassDB: a channel with no connection behind it.
+        Self { base, channel: None, write_mode: WriteMode::BINARY, was_string: false, current: None }
+    }
+
+    unsafe fn get_packet_rawptr(&mut self, r_buffer: RawPtr<*mut RawPtr<*const u8>>, r_buffer_size: RawPtr<*mut i32>) -> Error {
+        let Some(channel) = self.channel.as_ref() else { return Error::ERR_UNCONFIGURED };
+        match channel.recv() {
+            Ok(packet) => {
+                self.was_string = packet.is_string;
+                let data = self.current.insert(packet.data);
+                // SAFETY: Godot passes valid out-pointers; `data` lives in `self.current` until
+                // the next get_packet or close, as the API requires.
+                unsafe {
+                    *r_buffer.ptr() = RawPtr::new(data.as_ptr());
+                    *r_buffer_size.ptr() = clamp_i32(data.len());
+                }
+                Error::OK
+            }
+            // An empty queue is routine for pollers: no error print.
+            Err(e) => to_godot_error(e.kind),
+        }
+    }
+
+    unsafe fn put_packet_rawptr(&mut self, p_buffer: RawPtr<*const u8>, p_buffer_size: i32) -> Error {
+        let Some(channel) = self.channel.as_ref() else {
+            godot_error!("This WebRTCRsDataChannel has no connection behind it.");
+            return Error::ERR_UNCONFIGURED;
+        };
+        let data: &[u8] = if p_buffer_size <= 0 || p_buffer.ptr().is_null() {
+            &[]
+        } else {
+            // SAFETY: Godot guarantees `p_buffer_size` readable bytes at `p_buffer`.
+            unsafe { std::slice::from_raw_parts(p_buffer.ptr(), p_buffer_size as usize) }
+        };
+        match channel.send(data, self.write_mode == WriteMode::TEXT) {
+            Ok(()) => Error::OK,
+            Err(e) => report(e),
+        }
+    }
+
+    fn get_available_packet_count(&self) -> i32 {
+        self.with_channel(0, |c| clamp_i32(c.available_packet_count()))
+    }
+
+    fn get_max_packet_size(&self) -> i32 {
+        self.with_channel(0, |c| clamp_i32(c.max_message_size()))
+    }
+
+    fn poll(&mut self) -> Error {
+        crate::flush_engine_log();
+        Error::OK
+    }
+
+    fn close(&mut self) {
+        self.current = None;
+        if let Some(c) = self.channel.as_ref() {
+            c.close();
+        }
+    }
+
+    fn set_write_mode(&mut self, write_mode: WriteMode) {
+        self.write_mode = write_mode;
+    }
+
+    fn get_write_mode(&self) -> WriteMode {
+        self.write_mode
+    }
+
+    fn was_string_packet(&self) -> bool {
+        self.was_string
+    }
+
+    fn get_ready_state(&self) -> ChannelState {
+        self.with_channel(ChannelState::CLOSED, |c| match c.ready_state() {
+            engine::ChannelState::Connecting => ChannelState::CONNECTING,
+            engine::ChannelState::Open => ChannelState::OPEN,
+            engine::ChannelState::Closing => ChannelState::CLOSING,
+            engine::ChannelState::Closed => ChannelState::CLOSED,
+        })
+    }
+
+    fn get_label(&self) -> GString {
+        self.with_channel(GString::new(), |c| GString::from(c.label()))
+    }
+
+    fn is_ordered(&self) -> bool {
+        self.with_channel(true, |c| c.is_ordered())
+    }
+
+    fn get_id(&self) -> i32 {
+        self.with_channel(engine::UNSET as i32, |c| c.id() as i32)
+    }
+
+    fn get_max_packet_life_time(&self) -> i32 {
+        self.with_channel(engine::UNSET as i32, |c| c.max_packet_life_time() as i32)
+    }
+
+    fn get_max_retransmits(&self) -> i32 {
+        self.with_channel(engine::UNSET as i32, |c| c.max_retransmits() as i32)
+    }
+
+    fn get_protocol(&self) -> GString {
+        self.with_channel(GString::new(), |c| GString::from(c.protocol()))
+    }
+
+    fn is_negotiated(&self) -> bool {
+        self.with_channel(false, |c| c.is_negotiated())
+    }
+
+    fn get_buffered_amount(&self) -> i32 {
+        self.with_channel(0, |c| clamp_i32(c.buffered_amount()))
+    }
+}
+
+#[godot_api]
+impl RsDataChannel {
+    /// Counters of this channel: `messages_sent`, `bytes_sent`, `messages_received`,
+    /// `bytes_received`, and `messages_dropped` (receive queue full). Not in Godot's API.
+    #[func]
+    fn get_stats(&self) -> VarDictionary {
+        let s = self.with_channel(engine::ChannelStats::default(), |c| c.stats());
+        let mut d = VarDictionary::new();
+        d.set("messages_sent", s.messages_sent as i64);
+        d.set("bytes_sent", s.bytes_sent as i64);
+        d.set("messages_received", s.messages_received as i64);
+        d.set("bytes_received", s.bytes_received as i64);
+        d.set("messages_dropped", s.messages_dropped as i64);
+        d
+    }
+}

@@ -1,0 +1,99 @@
+//! Finding Godot 4.3+ (`GODOT`, then `PATH`, then our cache), installing Debian's package into
+//! the cache with a private apt when there is none, and running it under a timeout: a GDScript
+//! error before `quit()` would otherwise leave Godot running forever.
+
+use crate::Result;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The recipe that unpacks Debian's `godot` into a private prefix (never touches the system).
+const INSTALL_SCRIPT: &str = include_str!("install-godot.sh");
+
+/// Where an installed Godot lives: `$WEBRTC_RS_GODOT_DIR`, else `~/.cache/webrtc-rs/godot`.
+fn cache_dir() -> PathBuf {
+    if let Ok(dir) = std::env::var("WEBRTC_RS_GODOT_DIR") {
+        return PathBuf::from(dir);
+    }
+    let base = std::env::var("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|_| crate::root().join("target"));
+    base.join("webrtc-rs/godot")
+}
+
+/// `(major, minor)` of a Godot binary, if it runs.
+fn version(godot: &Path) -> Option<(u32, u32)> {
+    let out = Command::new(godot).args(["--headless", "--version"]).stderr(Stdio::null()).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.trim().split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
+fn usable(godot: &Path) -> bool {
+    matches!(version(godot), Some((4, minor)) if minor >= 3)
+}
+
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()))
+}
+
+/// A Godot 4.3+ binary: `GODOT`, then `godot`/`godot4` on `PATH`, then the cache, installing
+/// it there if needed (Debian or Ubuntu on x86_64).
+pub fn find_or_install() -> Result<PathBuf> {
+    if let Ok(g) = std::env::var("GODOT") {
+        let g = PathBuf::from(g);
+        return if usable(&g) { Ok(g) } else { Err(format!("GODOT={} is not a working Godot 4.3+", g.display())) };
+    }
+    for name in ["godot", "godot4"] {
+        if let Some(g) = on_path(name).filter(|g| usable(g)) {
+            return Ok(g);
+        }
+    }
+    let dir = cache_dir();
+    let cached = dir.join("godot");
+    if cached.is_file() && usable(&cached) {
+        return Ok(cached);
+    }
+    install(&dir)?;
+    if usable(&cached) { Ok(cached) } else { Err(format!("installed Godot at {} does not run", cached.display())) }
+}
+
+fn install(dir: &Path) -> Result<()> {
+    let debian_like = std::fs::read_to_string("/etc/os-release")
+        .map(|s| s.lines().any(|l| l.starts_with("ID=debian") || l.starts_with("ID=ubuntu") || (l.starts_with("ID_LIKE=") && l.contains("debian"))))
+        .unwrap_or(false);
+    if !debian_like || std::env::consts::ARCH != "x86_64" {
+        return Err("no Godot 4.3+ found: set GODOT=/path/to/godot (automatic install needs Debian/Ubuntu x86_64)".into());
+    }
+    eprintln!("xtask: installing Debian's godot into {} (private apt, the system is not touched)", dir.display());
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let script = dir.join("install-godot.sh");
+    std::fs::write(&script, INSTALL_SCRIPT).map_err(|e| e.to_string())?;
+    let status = Command::new("bash").arg(&script).arg(dir).status().map_err(|e| format!("bash: {e}"))?;
+    if status.success() { Ok(()) } else { Err(format!("installing Godot failed ({status})")) }
+}
+
+/// Runs `godot --headless --path project -s script` and waits at most `limit`; a run that
+/// exceeds it is killed and reported.
+pub fn run_script(godot: &Path, project: &Path, script: &str, extra: &[&str], limit: Duration) -> Result<()> {
+    let xdg = crate::root().join("target/godot-xdg");
+    let mut cmd = Command::new(godot);
+    cmd.args(["--headless", "--path"]).arg(project).args(["-s", script]).args(extra);
+    for (var, sub) in [("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache")] {
+        cmd.env(var, xdg.join(sub));
+    }
+    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", godot.display()))?;
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return if status.success() { Ok(()) } else { Err(format!("{script} exited with {status}")) };
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{script} did not finish within {}s and was killed", limit.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,78 @@
+//! Building the extension and laying `addons/webrtc_rs` into a Godot project so that Godot
+//! loads it: the library under `bin/`, and `.godot/extension_list.cfg` listing the
+//! `.gdextension` (a fresh project loads extensions only if that file names them).
+
+use crate::{Result, cargo, root, run};
+use std::path::{Path, PathBuf};
+
+const GDEXTENSION: &str = "res://addons/webrtc_rs/webrtc_rs.gdextension";
+
+/// File name of the built library on this platform.
+fn lib_name() -> &'static str {
+    if cfg!(windows) { "webrtc_rs.dll" } else if cfg!(target_os = "macos") { "libwebrtc_rs.dylib" } else { "libwebrtc_rs.so" }
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"))
+}
+
+/// Builds the extension and copies it into `addons/webrtc_rs/bin/`; returns the copy's path.
+pub fn build_extension(release: bool) -> Result<PathBuf> {
+    let mut cmd = cargo();
+    cmd.args(["build", "-p", "webrtc-rs-extension"]);
+    if release {
+        cmd.arg("--release");
+    }
+    run(cmd, "cargo build (extension)")?;
+    let built = target_dir().join(if release { "release" } else { "debug" }).join(lib_name());
+    let bin = root().join("addons/webrtc_rs/bin");
+    std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
+    let dest = bin.join(lib_name());
+    copy(&built, &dest)?;
+    Ok(dest)
+}
+
+fn copy(from: &Path, to: &Path) -> Result<()> {
+    // Replace rather than overwrite: a running Godot may have the old file mapped.
+    let _ = std::fs::remove_file(to);
+    std::fs::copy(from, to).map(|_| ()).map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
+}
+
+/// Copies the addon (with `lib`) into `project/addons/webrtc_rs` and registers it.
+pub fn install_addon(lib: &Path, project: &Path) -> Result<()> {
+    let src = root().join("addons/webrtc_rs");
+    let dest = project.join("addons/webrtc_rs");
+    std::fs::create_dir_all(dest.join("bin")).map_err(|e| e.to_string())?;
+    for entry in std::fs::read_dir(&src).map_err(|e| e.to_string())? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        if entry.file_type().map_err(|e| e.to_string())?.is_file() {
+            copy(&entry.path(), &dest.join(entry.file_name()))?;
+        }
+    }
+    copy(lib, &dest.join("bin").join(lib_name()))?;
+    let godot_dir = project.join(".godot");
+    std::fs::create_dir_all(&godot_dir).map_err(|e| e.to_string())?;
+    std::fs::write(godot_dir.join("extension_list.cfg"), format!("{GDEXTENSION}\n")).map_err(|e| e.to_string())
+}
+
+/// A new project with nothing but the addon and `bare_test.gd` (from the test suite): what a
+/// user gets by copying `addons/webrtc_rs/` into their game.
+pub fn bare_project(lib: &Path, dir: &Path) -> Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("project.godot"), "config_version=5\n\n[application]\nconfig/name=\"bare\"\n").map_err(|e| e.to_string())?;
+    copy(&root().join("godot_project/tests/bare_test.gd"), &dir.join("bare_test.gd"))?;
+    install_addon(lib, dir)
+}
+
+/// Release build, stripped, laid out as the folder users copy: `target/package/addons/webrtc_rs`.
+pub fn package() -> Result<()> {
+    let lib = build_extension(true)?;
+    let out = target_dir().join("package");
+    let _ = std::fs::remove_dir_all(&out);
+    install_addon(&lib, &out)?;
+    let _ = std::fs::remove_dir_all(out.join(".godot"));
+    let size = std::fs::metadata(&lib).map(|m| m.len()).unwrap_or(0);
+    println!("{} ({:.1} MB)", out.join("addons/webrtc_rs").display(), size as f64 / 1e6);
+    Ok(())
+}

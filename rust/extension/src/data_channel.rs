@@ -157,6 +157,14 @@ impl IWebRtcDataChannelExtension for RsDataChannel {
 
 #[godot_api]
 impl RsDataChannel {
+    /// Largest message `put_packet` accepts on this channel (the remote's `max-message-size`,
+    /// capped by webrtc-rs). The same value Godot gets from `_get_max_packet_size`, which
+    /// GDScript cannot call.
+    #[func]
+    fn get_max_message_size(&self) -> i64 {
+        self.with_channel(0, |c| c.max_message_size() as i64)
+    }
+
     /// Counters of this channel: `messages_sent`, `bytes_sent`, `messages_received`,
     /// `bytes_received`, and `messages_dropped` (receive queue full). Not in Godot's API.
     #[func]

@@ -1,0 +1,101 @@
+# Signals, state transitions and the signaling calls' error codes.
+extends "res://tests/case.gd"
+
+func test_signals_states_and_candidates() -> void:
+	var p := new_pair()
+	var ch := p.a.create_data_channel("chat", {})
+	check_eq(p.a.create_offer(), OK, "create_offer")
+	check_eq(p.a.get_connection_state(), WebRTCPeerConnection.STATE_CONNECTING, "CONNECTING right after create_offer")
+	check(p.descriptions_a.is_empty(), "signals only come out of poll()")
+	check(await wait_until(func(): return p.a.get_connection_state() == WebRTCPeerConnection.STATE_CONNECTED \
+		and p.b.get_connection_state() == WebRTCPeerConnection.STATE_CONNECTED), "both CONNECTED")
+	check(await wait_until(func(): return p.a.get_gathering_state() == WebRTCPeerConnection.GATHERING_STATE_COMPLETE \
+		and p.b.get_gathering_state() == WebRTCPeerConnection.GATHERING_STATE_COMPLETE), "gathering COMPLETE")
+	check_eq(p.descriptions_a.size(), 1, "one description from a")
+	check_eq(p.descriptions_b.size(), 1, "one description from b")
+	if p.descriptions_a.size() == 1 and p.descriptions_b.size() == 1:
+		check_eq(p.descriptions_a[0][0], "offer", "a offers")
+		check_eq(p.descriptions_b[0][0], "answer", "b answers")
+		var mid := ""
+		for line in p.descriptions_a[0][1].split("\n"):
+			if line.begins_with("a=mid:"):
+				mid = line.substr(6).strip_edges()
+		check(not p.candidates_a.is_empty(), "a gathered candidates")
+		for c in p.candidates_a:
+			check_eq(c[0], mid, "candidate mid is the offer's data m-line mid")
+			check_eq(c[1], 0, "m-line index")
+			check(c[2].begins_with("candidate:"), "candidate line: " + c[2])
+		var has_loopback := false
+		for c in p.candidates_a:
+			has_loopback = has_loopback or c[2].contains(" 127.0.0.1 ")
+		check(has_loopback, "a 127.0.0.1 candidate, so two games on one offline PC connect")
+	check_eq(p.a.get_signaling_state(), WebRTCPeerConnection.SIGNALING_STATE_STABLE, "a STABLE after the answer")
+	check_eq(p.b.get_signaling_state(), WebRTCPeerConnection.SIGNALING_STATE_STABLE, "b STABLE")
+	check(await wait_until(func(): return p.received_b.size() == 1), "data_channel_received on b")
+	check(p.received_a.is_empty(), "no data_channel_received for our own channel")
+	if p.received_b.size() == 1:
+		var rb: WebRTCDataChannel = p.received_b[0]
+		check_eq(rb.get_label(), "chat", "received label")
+		check(await wait_until(func(): return ch.get_ready_state() == OPEN and rb.get_ready_state() == OPEN), "both ends OPEN")
+		check(ch.get_id() != 65535 and ch.get_id() == rb.get_id(), "in-band id assigned and equal (%d, %d)" % [ch.get_id(), rb.get_id()])
+		check_eq(ch.call("get_max_message_size"), 262144, "max packet size from the remote's SDP")
+
+func test_signaling_state_have_local_offer() -> void:
+	var pc := WebRTCPeerConnection.new()
+	pc.create_data_channel("x", {})
+	pc.create_offer()
+	var p := new_pair() # only for wait_until's polling of something
+	check(await wait_until(func():
+		pc.poll()
+		return pc.get_signaling_state() == WebRTCPeerConnection.SIGNALING_STATE_HAVE_LOCAL_OFFER), "HAVE_LOCAL_OFFER")
+	pc.close()
+
+func test_negotiated_channels_are_not_announced() -> void:
+	var p := new_pair()
+	var ca := p.a.create_data_channel("n", {"negotiated": true, "id": 5})
+	var cb := p.b.create_data_channel("n", {"negotiated": true, "id": 5})
+	p.a.create_offer()
+	check(await wait_until(func(): return ca.get_ready_state() == OPEN and cb.get_ready_state() == OPEN), "negotiated channels open")
+	await wait_until(func(): return false, 0.3)
+	check(p.received_a.is_empty() and p.received_b.is_empty(), "no data_channel_received for negotiated channels")
+
+func test_signaling_errors() -> void:
+	var pc := WebRTCPeerConnection.new()
+	check_eq(pc.set_remote_description("bogus", "v=0"), ERR_INVALID_PARAMETER, "unknown type")
+	check_eq(pc.set_remote_description("offer", "this is not SDP"), FAILED, "malformed SDP")
+	check_eq(pc.set_remote_description("answer", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"), FAILED, "answer without an offer")
+	check_eq(pc.set_local_description("bogus", "v=0"), ERR_INVALID_PARAMETER, "local: unknown type")
+	check_eq(pc.add_ice_candidate("0", 0, "candidate:not a candidate"), FAILED, "malformed candidate")
+	check_eq(pc.add_ice_candidate("0", -1, ""), ERR_INVALID_PARAMETER, "negative m-line index")
+	check_eq(pc.add_ice_candidate("0", 0, ""), OK, "end-of-candidates")
+	check_eq(pc.add_ice_candidate("0", 0, "candidate:1 1 udp 2130706431 127.0.0.1 50000 typ host"), OK, "a candidate before the remote description is kept")
+	check_eq(pc.get_connection_state(), WebRTCPeerConnection.STATE_NEW, "errors leave the state alone")
+	pc.create_data_channel("x", {})
+	check_eq(pc.create_offer(), OK, "offer")
+	check_eq(pc.create_offer(), FAILED, "second create_offer")
+	check_eq(pc.set_remote_description("offer", "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n"), FAILED, "remote offer when not NEW")
+	pc.close()
+	check_eq(pc.create_offer(), FAILED, "create_offer after close")
+	check_eq(pc.add_ice_candidate("0", 0, ""), FAILED, "candidate after close")
+	check_eq(pc.set_remote_description("offer", "v=0"), FAILED, "remote description after close")
+	check_eq(pc.poll(), OK, "poll after close")
+
+func test_close_is_immediate_and_reaches_the_remote() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	var p = r[0]
+	p.a.close()
+	check_eq(p.a.get_connection_state(), WebRTCPeerConnection.STATE_CLOSED, "CLOSED at once")
+	check_eq(r[1].get_ready_state(), CLOSED, "own channel CLOSED at once")
+	check_eq(r[1].put_packet(PackedByteArray([1])), ERR_UNCONFIGURED, "put_packet after close")
+	check(await wait_until(func(): return r[2].get_ready_state() == CLOSED, 5.0), "remote channel CLOSED within 5 s")
+	check(await wait_until(func(): return p.b.get_connection_state() != WebRTCPeerConnection.STATE_CONNECTED, 10.0), "remote leaves CONNECTED within 10 s")
+
+func test_handler_may_close_the_connection() -> void:
+	var p := new_pair()
+	p.b.data_channel_received.connect(func(_ch): p.b.close())
+	p.a.create_data_channel("x", {})
+	p.a.create_offer()
+	check(await wait_until(func(): return p.b.get_connection_state() == WebRTCPeerConnection.STATE_CLOSED), "closed from inside a handler")
+	check_eq(p.b.poll(), OK, "poll after a handler closed it")

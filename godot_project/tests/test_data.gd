@@ -1,0 +1,161 @@
+# Packets: write modes, sizes, order, errors, buffered amount, the receive bound, closing and
+# freeing mid-connection.
+extends "res://tests/case.gd"
+
+func test_text_and_binary() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	var a: WebRTCDataChannel = r[1]
+	var b: WebRTCDataChannel = r[2]
+	a.write_mode = WebRTCDataChannel.WRITE_MODE_TEXT
+	check_eq(a.put_packet("héllo".to_utf8_buffer()), OK, "text put")
+	check_eq((await recv(b)).get_string_from_utf8(), "héllo", "text arrives")
+	check_eq(b.was_string_packet(), true, "was_string_packet after text")
+	a.write_mode = WebRTCDataChannel.WRITE_MODE_BINARY
+	check_eq(a.put_packet(PackedByteArray([0, 1, 2, 255])), OK, "binary put")
+	check_eq(await recv(b), PackedByteArray([0, 1, 2, 255]), "binary arrives")
+	check_eq(b.was_string_packet(), false, "was_string_packet after binary")
+	b.put_packet("back".to_utf8_buffer())
+	check_eq((await recv(a)).get_string_from_utf8(), "back", "other direction")
+	a.write_mode = WebRTCDataChannel.WRITE_MODE_TEXT
+	check_eq(a.put_packet(PackedByteArray([0xff, 0xfe])), ERR_INVALID_PARAMETER, "text that is not UTF-8")
+	check_eq(a.get_packet_error(), OK, "no error pending")
+	a.get_packet()
+	check_eq(a.get_packet_error(), ERR_UNAVAILABLE, "get_packet on an empty queue")
+
+func test_sizes_up_to_the_maximum() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	var a: WebRTCDataChannel = r[1]
+	var b: WebRTCDataChannel = r[2]
+	var max_size: int = a.call("get_max_message_size")
+	check_eq(max_size, 262144, "max packet size")
+	for size in [0, 1, 1199, 1200, 16384, 65536, max_size]:
+		var data := PackedByteArray()
+		data.resize(size)
+		for i in range(0, size, 997):
+			data[i] = i % 251
+		check_eq(a.put_packet(data), OK, "put %d bytes" % size)
+		var got := await recv(b)
+		check(got == data, "%d bytes arrive intact (got %d)" % [size, got.size()])
+	var too_big := PackedByteArray()
+	too_big.resize(max_size + 1)
+	check_eq(a.put_packet(too_big), ERR_INVALID_PARAMETER, "one byte over the maximum")
+	check_eq(a.get_buffered_amount(), 0, "nothing of it was sent")
+
+func test_order_and_count() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	for i in 200:
+		r[1].put_packet(PackedByteArray([i % 256, i / 256]))
+	check(await wait_until(func(): return r[2].get_available_packet_count() == 200), "200 packets queued")
+	var in_order := true
+	for i in 200:
+		var p: PackedByteArray = r[2].get_packet()
+		in_order = in_order and p.size() == 2 and p[0] + p[1] * 256 == i
+	check(in_order, "ordered channel keeps order")
+	check_eq(r[2].get_available_packet_count(), 0, "queue drained")
+
+func test_put_packet_in_the_wrong_state() -> void:
+	var pc := WebRTCPeerConnection.new()
+	var ch := pc.create_data_channel("x", {})
+	check_eq(ch.put_packet(PackedByteArray([1])), ERR_UNCONFIGURED, "CONNECTING")
+	pc.close()
+	check_eq(ch.put_packet(PackedByteArray([1])), ERR_UNCONFIGURED, "CLOSED")
+
+func test_buffered_amount_rises_and_drains() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	var data := PackedByteArray()
+	data.resize(16384)
+	for i in 64:
+		r[1].put_packet(data)
+	check(r[1].get_buffered_amount() > 0, "1 MiB in flight is buffered")
+	check(await wait_until(func():
+		while r[2].get_available_packet_count() > 0:
+			r[2].get_packet()
+		return r[1].get_buffered_amount() == 0), "buffered amount drains to 0")
+
+func test_receive_queue_bound_from_project_setting() -> void:
+	var key := "network/limits/webrtc/max_channel_in_buffer_kb"
+	var old = ProjectSettings.get_setting(key)
+	ProjectSettings.set_setting(key, 2)
+	var p := new_pair() # both peers read the 2 KiB bound at creation
+	ProjectSettings.set_setting(key, old)
+	var ch := p.a.create_data_channel("q", {})
+	p.a.create_offer()
+	if not await wait_until(func(): return p.received_b.size() == 1 and p.received_b[0].get_ready_state() == OPEN and ch.get_ready_state() == OPEN):
+		check(false, "connect")
+		return
+	var big := PackedByteArray()
+	big.resize(10000)
+	ch.put_packet(big) # larger than the bound: an empty queue still takes it
+	var small := PackedByteArray()
+	small.resize(1000)
+	for i in 5:
+		ch.put_packet(small)
+	var rb: WebRTCDataChannel = p.received_b[0]
+	check(await wait_until(func():
+		var s: Dictionary = rb.get_stats()
+		return s.messages_received + s.messages_dropped == 6), "every message arrived or was dropped")
+	check_eq(rb.get_available_packet_count(), 1, "only the first fits in 2 KiB")
+	check_eq(rb.get_packet().size(), 10000, "the large one is readable")
+	check_eq(rb.get_stats().messages_dropped, 5, "the rest were dropped and counted")
+
+func test_close_channel_from_either_side() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	r[1].close()
+	check(r[1].get_ready_state() == WebRTCDataChannel.STATE_CLOSING or r[1].get_ready_state() == CLOSED, "CLOSING after close()")
+	check(await wait_until(func(): return r[2].get_ready_state() == CLOSED and r[1].get_ready_state() == CLOSED, 5.0), "both ends CLOSED")
+	var q: Array = await connected_pair()
+	if q.is_empty():
+		return
+	q[2].close()
+	check(await wait_until(func(): return q[1].get_ready_state() == CLOSED, 5.0), "remote-initiated close reaches the offerer")
+	check_eq(q[0].a.get_connection_state(), WebRTCPeerConnection.STATE_CONNECTED, "closing a channel keeps the connection")
+
+func test_free_peer_mid_connection() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	var p = r[0]
+	var remote: WebRTCDataChannel = r[2]
+	# Drop every reference to a's side: the connection and its channel are freed.
+	r[1] = null
+	p.a = null
+	check(await wait_until(func(): return remote.get_ready_state() == CLOSED, 10.0), "the remote sees the channel close within 10 s")
+
+func test_free_channel_mid_connection() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	var remote: WebRTCDataChannel = r[2]
+	r[1] = null # the last reference to a's channel
+	check(await wait_until(func(): return remote.get_ready_state() == CLOSED, 10.0), "freeing a channel closes it")
+
+func test_free_during_negotiation() -> void:
+	var p := new_pair()
+	p.a.create_data_channel("x", {})
+	p.a.create_offer()
+	await wait_until(func(): return not p.candidates_a.is_empty(), 5.0)
+	p.b = null
+	p.a = null
+	await wait_until(func(): return false, 0.2)
+	check(true, "no crash")
+
+func test_stats() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	r[1].put_packet(PackedByteArray([1, 2, 3]))
+	await recv(r[2])
+	var s: Dictionary = r[1].get_stats()
+	check_eq(s.messages_sent, 1, "messages_sent")
+	check_eq(s.bytes_sent, 3, "bytes_sent")
+	check_eq(r[2].get_stats().bytes_received, 3, "bytes_received")

@@ -1,0 +1,37 @@
+# Registration and the constructor (contract: "Registration / factory", "ctor").
+extends "res://tests/case.gd"
+
+func test_new_gives_our_extension() -> void:
+	var pc := WebRTCPeerConnection.new()
+	check_eq(pc.get_class(), "WebRTCRsPeerConnection", "WebRTCPeerConnection.new() class")
+	check(pc is WebRTCPeerConnectionExtension, "extends WebRTCPeerConnectionExtension")
+	check(ClassDB.is_parent_class("WebRTCRsPeerConnection", "WebRTCPeerConnectionExtension"), "ClassDB parent")
+	check(ClassDB.is_parent_class("WebRTCRsDataChannel", "WebRTCDataChannelExtension"), "channel class registered")
+	pc.close()
+
+func test_receive_buffer_setting_exists() -> void:
+	check(ProjectSettings.has_setting("network/limits/webrtc/max_channel_in_buffer_kb"), "setting defined")
+	check_eq(ProjectSettings.get_setting("network/limits/webrtc/max_channel_in_buffer_kb"), 64, "default 64 KiB")
+
+func test_constructor_leaves_a_usable_connection() -> void:
+	var pc := WebRTCPeerConnection.new()
+	check_eq(pc.get_connection_state(), WebRTCPeerConnection.STATE_NEW, "state")
+	check_eq(pc.get_gathering_state(), WebRTCPeerConnection.GATHERING_STATE_NEW, "gathering state")
+	check_eq(pc.get_signaling_state(), WebRTCPeerConnection.SIGNALING_STATE_STABLE, "signaling state")
+	check_eq(pc.poll(), OK, "poll() without initialize()")
+	check(pc.create_data_channel("x", {}) != null, "create_data_channel without initialize()")
+	pc.close()
+	check_eq(pc.get_connection_state(), WebRTCPeerConnection.STATE_CLOSED, "state after close")
+	check_eq(pc.get_signaling_state(), WebRTCPeerConnection.SIGNALING_STATE_CLOSED, "signaling after close")
+
+func test_two_connections_are_independent() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	var q: Array = await connected_pair()
+	if q.is_empty():
+		return
+	r[0].close()
+	check(await wait_until(func(): return q[2].get_ready_state() == OPEN, 0.5) , "closing one pair leaves the other open")
+	q[1].put_packet("still".to_utf8_buffer())
+	check_eq((await recv(q[2])).get_string_from_utf8(), "still", "other pair still carries data")

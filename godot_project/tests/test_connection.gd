@@ -95,7 +95,8 @@ func test_close_is_immediate_and_reaches_the_remote() -> void:
 func test_handler_may_close_the_connection() -> void:
 	var p := new_pair()
 	p.b.data_channel_received.connect(func(_ch): p.b.close())
-	p.a.create_data_channel("x", {})
+	var keep := p.a.create_data_channel("x", {}) # a channel whose last reference goes is closed
+	check(keep != null, "channel")
 	p.a.create_offer()
 	check(await wait_until(func(): return p.b.get_connection_state() == WebRTCPeerConnection.STATE_CLOSED), "closed from inside a handler")
 	check_eq(p.b.poll(), OK, "poll after a handler closed it")

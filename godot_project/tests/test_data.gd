@@ -32,7 +32,9 @@ func test_sizes_up_to_the_maximum() -> void:
 	var b: WebRTCDataChannel = r[2]
 	var max_size: int = a.call("get_max_message_size")
 	check_eq(max_size, 262144, "max packet size")
-	for size in [0, 1, 1199, 1200, 16384, 65536, max_size]:
+	# 0 bytes is covered by the engine tests: Godot's PacketPeer.put_packet() returns OK for an
+	# empty array without calling the extension.
+	for size in [1, 1199, 1200, 16384, 65536, max_size]:
 		var data := PackedByteArray()
 		data.resize(size)
 		for i in range(0, size, 997):

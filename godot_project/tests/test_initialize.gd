@@ -15,7 +15,7 @@ func test_valid_configurations() -> void:
 	check_eq(_init_err({"iceServers": [{"urls": PackedStringArray(["stun:127.0.0.1"])}]}), OK, "urls as PackedStringArray")
 	check_eq(_init_err({"iceServers": [{"urls": ["turn:127.0.0.1:3478?transport=udp"], "username": "u", "credential": "p"}]}), OK, "turn")
 	check_eq(_init_err({"iceServers": [{"urls": ["turn:127.0.0.1"], "username": "u", "credentials": "p"}]}), OK, "Godot 3 'credentials'")
-	check_eq(_init_err({"iceTransportPolicy": "relay"}), OK, "relay policy")
+	check_eq(_init_err({"iceTransportPolicy": "relay", "iceServers": [{"urls": "turn:127.0.0.1", "username": "u", "credential": "p"}]}), OK, "relay policy")
 	check_eq(_init_err({"iceTransportPolicy": "all", "bundlePolicy": "max-bundle", "whatever": 1}), OK, "unknown keys are ignored")
 	check_eq(_init_err({"webrtc_rs": {"includeLoopback": false, "multicastDns": false}}), OK, "engine options")
 	check_eq(_init_err({"iceServers": [{"urls": ["stun:no-such-host.invalid:3478"]}]}), OK, "unresolvable STUN does not fail")
@@ -38,6 +38,7 @@ func test_wrong_types_and_bad_urls() -> void:
 		{"iceServers": [{"urls": "turn:127.0.0.1", "username": 1, "credential": "p"}]},
 		{"iceTransportPolicy": "none"},
 		{"iceTransportPolicy": 1},
+		{"iceTransportPolicy": "relay"},
 		{"webrtc_rs": []},
 		{"webrtc_rs": {"includeLoopback": "yes"}},
 	]

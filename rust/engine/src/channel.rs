@@ -260,7 +260,11 @@ pub(crate) async fn resolve_stream_id(pc: &Weak<dyn RtcPeerConnection>, dc: &Arc
     id
 }
 
+/// How often a channel that keeps dropping messages says so.
+const DROP_REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc: Weak<dyn RtcPeerConnection>) {
+    let mut last_drop_report = None;
     while let Some(event) = dc.poll().await {
         match event {
             DataChannelEvent::OnOpen => {
@@ -282,8 +286,11 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc
                 if shared.inbox().push(packet) {
                     shared.messages_received.fetch_add(1, Ordering::Relaxed);
                     shared.bytes_received.fetch_add(len as u64, Ordering::Relaxed);
-                } else {
-                    log::error!(target: "engine::channel", "Buffer full! Dropping data. (data channel '{}': raise network/limits/webrtc/max_channel_in_buffer_kb or read faster)", shared.info.label);
+                } else if last_drop_report.is_none_or(|t: std::time::Instant| t.elapsed() >= DROP_REPORT_INTERVAL) {
+                    // Like the browser's message, but once a second at most: a flood of drops
+                    // would otherwise flood the output too. All drops are counted in stats.
+                    last_drop_report = Some(std::time::Instant::now());
+                    log::error!(target: "engine::channel", "Buffer full! Dropping data. (data channel '{}': {} messages dropped so far; raise network/limits/webrtc/max_channel_in_buffer_kb or read faster)", shared.info.label, shared.inbox().dropped());
                 }
             }
             DataChannelEvent::OnBufferedAmountLow => refresh_outstanding(&dc, &shared).await,

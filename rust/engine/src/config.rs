@@ -142,6 +142,14 @@ impl PeerConfig {
     /// Returns the warnings for servers that are valid but will be skipped.
     pub fn validate(&self) -> Result<Vec<String>> {
         let mut warnings = Vec::new();
+        let usable_turn = self.ice_servers.iter().flat_map(|s| &s.urls).any(|u| {
+            IceUrl::parse(u).map(|p| p.is_turn() && p.unsupported_reason().is_none()).unwrap_or(false)
+        });
+        if self.ice_transport_policy == IceTransportPolicy::Relay && !usable_turn {
+            return Err(Error::invalid(
+                "'iceTransportPolicy' is \"relay\" but no usable TURN server (turn: over UDP) is configured: the connection could never succeed.",
+            ));
+        }
         for (i, server) in self.ice_servers.iter().enumerate() {
             if server.urls.is_empty() {
                 return Err(Error::invalid(format!("iceServers[{i}] has no 'urls'.")));

@@ -84,7 +84,8 @@ fn ice_server(entry: &VarDictionary, i: usize) -> Result<IceServer> {
     let urls = entry.get("urls").ok_or_else(|| Error::invalid(format!("iceServers[{i}] has no 'urls'.")))?;
     let urls = match urls.get_type() {
         VariantType::STRING | VariantType::STRING_NAME => vec![urls.to_string()],
-        VariantType::ARRAY | VariantType::PACKED_STRING_ARRAY => {
+        VariantType::PACKED_STRING_ARRAY => urls.to::<PackedStringArray>().as_slice().iter().map(|s| s.to_string()).collect(),
+        VariantType::ARRAY => {
             let arr: VarArray = urls.try_to().map_err(|_| type_error(&key, "a String or an Array of Strings", &urls))?;
             let mut out = Vec::new();
             for u in arr.iter_shared() {

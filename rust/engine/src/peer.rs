@@ -150,12 +150,7 @@ impl PeerConnection {
     pub fn set_remote_description(&mut self, kind: &str, sdp: &str) -> Result<()> {
         let kind = parse_kind(kind)?;
         self.ensure_not_closed("set the remote description")?;
-        let desc = match kind {
-            SdpKind::Offer => RTCSessionDescription::offer(sdp.to_string()),
-            SdpKind::Answer => RTCSessionDescription::answer(sdp.to_string()),
-            SdpKind::Pranswer => RTCSessionDescription::pranswer(sdp.to_string()),
-        }
-        .map_err(|e| Error::failed(format!("Invalid remote {} SDP: {e}.", kind.as_str())))?;
+        let desc = parse_description(kind, sdp, "remote")?;
         match kind {
             SdpKind::Offer => {
                 if self.state() != PeerState::New {
@@ -183,12 +178,7 @@ impl PeerConnection {
         if same {
             return Ok(());
         }
-        let desc = match kind {
-            SdpKind::Offer => RTCSessionDescription::offer(sdp.to_string()),
-            SdpKind::Answer => RTCSessionDescription::answer(sdp.to_string()),
-            SdpKind::Pranswer => RTCSessionDescription::pranswer(sdp.to_string()),
-        }
-        .map_err(|e| Error::failed(format!("Invalid local {} SDP: {e}.", kind.as_str())))?;
+        let desc = parse_description(kind, sdp, "local")?;
         self.send(Command::SetLocalDescription(desc))
     }
 
@@ -285,4 +275,14 @@ fn parse_kind(kind: &str) -> Result<SdpKind> {
     SdpKind::parse(kind).ok_or_else(|| {
         Error::invalid(format!("Unknown session description type '{kind}' (use \"offer\" or \"answer\")."))
     })
+}
+
+/// Parses SDP text now, so malformed SDP fails the call (`Failed`) instead of failing later.
+fn parse_description(kind: SdpKind, sdp: &str, side: &str) -> Result<RTCSessionDescription> {
+    match kind {
+        SdpKind::Offer => RTCSessionDescription::offer(sdp.to_string()),
+        SdpKind::Answer => RTCSessionDescription::answer(sdp.to_string()),
+        SdpKind::Pranswer => RTCSessionDescription::pranswer(sdp.to_string()),
+    }
+    .map_err(|e| Error::failed(format!("Invalid {side} {} SDP: {e}.", kind.as_str())))
 }

@@ -43,6 +43,8 @@ func _test_files() -> Array:
 	return files
 
 func _run() -> void:
+	# Start after the first frame: until then the root window is not inside the tree.
+	await process_frame
 	var only := OS.get_environment("WEBRTC_RS_TEST_FILTER")
 	for file in _test_files():
 		var script: GDScript = load(TESTS_DIR + "/" + file)

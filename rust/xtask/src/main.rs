@@ -59,7 +59,7 @@ fn run(mut cmd: Command, what: &str) -> Result<()> {
 /// if any failed.
 fn test() -> Result<()> {
     let mut cmd = cargo();
-    cmd.args(["test", "-p", "webrtc-rs-engine", "-p", "xtask"]);
+    cmd.args(["test", "-p", "webrtc-rs-engine", "-p", "webrtc-rs-signaling", "-p", "xtask"]);
     run(cmd, "cargo test")?;
 
     let lib = project::build_extension(false)?;

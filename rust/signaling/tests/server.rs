@@ -1,0 +1,171 @@
+//! The real server binary on 127.0.0.1 with WebSocket clients: lobbies, relay, isolation,
+//! seal, leave, and its behaviour on malformed, unknown, oversized and too frequent messages.
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+struct ServerProcess {
+    child: Child,
+    url: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(args: &[&str]) -> ServerProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webrtc-rs-signaling"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    ServerProcess { child, url }
+}
+
+type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+async fn connect(server: &ServerProcess) -> Ws {
+    tokio_tungstenite::connect_async(&server.url).await.expect("connect").0
+}
+
+async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// Next JSON message, skipping pings; `None` when the server closed.
+async fn recv(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a message within 5 s");
+        match msg {
+            Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+async fn join(ws: &mut Ws, lobby: &str, mesh: bool) -> Value {
+    send(ws, json!({"type": "join", "lobby": lobby, "mesh": mesh})).await;
+    recv(ws).await.unwrap()
+}
+
+#[tokio::test]
+async fn lobby_relay_seal_and_leave() {
+    let server = start(&[]);
+    let mut host = connect(&server).await;
+    let joined = join(&mut host, "", false).await;
+    assert_eq!(joined["type"], "joined");
+    assert_eq!(joined["id"], 1);
+    let code = joined["lobby"].as_str().unwrap().to_string();
+    assert_eq!(code.len(), 6);
+
+    let mut c = connect(&server).await;
+    let cj = join(&mut c, &code, false).await;
+    let cid = cj["id"].as_u64().unwrap();
+    assert!(cid >= 2 && cid <= i32::MAX as u64);
+    assert_eq!(cj["peers"], json!([1]));
+    assert_eq!(recv(&mut host).await.unwrap(), json!({"type": "peer_joined", "id": cid}));
+
+    send(&mut host, json!({"type": "offer", "to": cid, "data": {"sdp": "v=0"}})).await;
+    assert_eq!(recv(&mut c).await.unwrap(), json!({"type": "offer", "from": 1, "data": {"sdp": "v=0"}}));
+    send(&mut c, json!({"type": "answer", "to": 1, "data": {"sdp": "v=1"}})).await;
+    assert_eq!(recv(&mut host).await.unwrap()["from"], cid);
+
+    // Another lobby cannot be reached.
+    let mut other = connect(&server).await;
+    let oj = join(&mut other, "", false).await;
+    assert_ne!(oj["lobby"], code.as_str());
+    send(&mut other, json!({"type": "offer", "to": cid, "data": {}})).await;
+    assert_eq!(recv(&mut other).await.unwrap()["code"], "unknown_peer");
+
+    // Only the host seals; then nobody joins.
+    send(&mut c, json!({"type": "seal"})).await;
+    assert_eq!(recv(&mut c).await.unwrap()["code"], "not_host");
+    send(&mut host, json!({"type": "seal"})).await;
+    assert_eq!(recv(&mut host).await.unwrap()["type"], "sealed");
+    assert_eq!(recv(&mut c).await.unwrap()["type"], "sealed");
+    let mut late = connect(&server).await;
+    assert_eq!(join(&mut late, &code, false).await["code"], "lobby_sealed");
+
+    // The host leaving ends a server/client lobby.
+    send(&mut host, json!({"type": "leave"})).await;
+    assert_eq!(recv(&mut c).await.unwrap(), json!({"type": "peer_left", "id": 1}));
+    assert_eq!(recv(&mut c).await.unwrap()["type"], "lobby_closed");
+    assert_eq!(recv(&mut c).await, None, "the server closes the connection");
+}
+
+#[tokio::test]
+async fn mesh_peers_signal_each_other() {
+    let server = start(&[]);
+    let mut a = connect(&server).await;
+    let code = join(&mut a, "", true).await["lobby"].as_str().unwrap().to_string();
+    let mut b = connect(&server).await;
+    let bid = join(&mut b, &code, true).await["id"].as_u64().unwrap();
+    let mut c = connect(&server).await;
+    let cj = join(&mut c, &code, true).await;
+    assert_eq!(cj["mesh"], true);
+    assert_eq!(cj["peers"].as_array().unwrap().len(), 2);
+    let cid = cj["id"].as_u64().unwrap();
+    recv(&mut b).await; // peer_joined c
+    send(&mut b, json!({"type": "candidate", "to": cid, "data": {"c": 1}})).await;
+    assert_eq!(recv(&mut c).await.unwrap()["from"], bid);
+    drop(b);
+    assert_eq!(recv(&mut c).await.unwrap(), json!({"type": "peer_left", "id": bid}));
+}
+
+#[tokio::test]
+async fn bad_messages_are_refused_and_the_server_stays_up() {
+    let server = start(&["--max-lobby-size", "2", "--per-second", "5", "--burst", "10", "--max-message-bytes", "1024"]);
+    let mut ws = connect(&server).await;
+    ws.send(Message::Text("{not json".into())).await.unwrap();
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "bad_json");
+    send(&mut ws, json!({"type": "offer", "to": 2})).await;
+    assert_eq!(recv(&mut ws).await.unwrap()["code"], "not_joined");
+    assert_eq!(join(&mut ws, "NOSUCH", false).await["code"], "no_such_lobby");
+    send(&mut ws, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut ws).await.unwrap()["type"], "pong", "still served after errors");
+
+    // Lobby size.
+    let code = join(&mut ws, "", false).await["lobby"].as_str().unwrap().to_string();
+    let mut second = connect(&server).await;
+    assert_eq!(join(&mut second, &code, false).await["type"], "joined");
+    let mut third = connect(&server).await;
+    assert_eq!(join(&mut third, &code, false).await["code"], "lobby_full");
+
+    // Oversized: refused and disconnected.
+    let mut big = connect(&server).await;
+    big.send(Message::Text("x".repeat(4096).into())).await.unwrap();
+    let reply = recv(&mut big).await;
+    assert!(reply.is_none() || reply.unwrap()["code"] == "too_large_or_broken");
+    assert_eq!(recv(&mut big).await, None);
+
+    // Flooding: rate limited and disconnected.
+    let mut flood = connect(&server).await;
+    let mut codes = Vec::new();
+    for _ in 0..50 {
+        if flood.send(Message::Text(json!({"type": "ping"}).to_string().into())).await.is_err() {
+            break;
+        }
+    }
+    while let Some(v) = recv(&mut flood).await {
+        codes.push(v["type"].as_str().unwrap_or("").to_string() + ":" + v["code"].as_str().unwrap_or(""));
+    }
+    assert!(codes.iter().any(|c| c == "error:rate_limited"), "{codes:?}");
+
+    // Still up for everyone else.
+    let mut fresh = connect(&server).await;
+    assert_eq!(join(&mut fresh, "", true).await["type"], "joined");
+}

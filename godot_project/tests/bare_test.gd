@@ -31,11 +31,15 @@ func _run() -> void:
 		await process_frame
 	ca.put_packet("ping".to_utf8_buffer())
 	while cb.get_available_packet_count() == 0:
+		a.poll()
+		b.poll()
 		await process_frame
 	if cb.get_packet().get_string_from_utf8() != "ping":
 		_finish(false, "wrong packet a->b")
 		return
 	cb.put_packet("pong".to_utf8_buffer())
 	while ca.get_available_packet_count() == 0:
+		a.poll()
+		b.poll()
 		await process_frame
 	_finish(ca.get_packet().get_string_from_utf8() == "pong", "wrong packet b->a")

@@ -82,6 +82,10 @@ impl ChannelShared {
         self.inbox.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    pub fn publish(&self) {
+        self.inbox().publish();
+    }
+
     /// Marks the channel closed (a closed connection closes its channels at once).
     pub fn mark_closed(&self) {
         self.state.set(ChannelState::Closed);
@@ -152,7 +156,13 @@ impl DataChannel {
     pub fn buffered_amount(&self) -> usize {
         self.shared.queued.load(Ordering::Acquire) + self.shared.outstanding.load(Ordering::Acquire)
     }
-    /// Received messages waiting to be read.
+    /// Makes the messages received so far readable (see [`crate::inbox`]). The connection's
+    /// [`poll_events`](crate::PeerConnection::poll_events) does it for all its channels.
+    pub fn publish(&self) {
+        self.shared.publish();
+    }
+
+    /// Readable received messages.
     pub fn available_packet_count(&self) -> usize {
         self.shared.inbox().len()
     }

@@ -245,8 +245,14 @@ impl PeerConnection {
         }
     }
 
-    /// Takes the events that happened since the last call, oldest first.
+    /// Takes the events that happened since the last call, oldest first, and makes the
+    /// messages every channel received so far readable.
     pub fn poll_events(&self) -> Vec<Event> {
+        for ch in self.shared.channels.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+            if let Some(ch) = ch.upgrade() {
+                ch.publish();
+            }
+        }
         let mut events = self.shared.events.lock().unwrap_or_else(|e| e.into_inner());
         events.drain(..).collect()
     }

@@ -75,7 +75,7 @@ fn connected(config: ChannelConfig) -> (Pair, DataChannel) {
 
 fn recv_wait(ch: &DataChannel) -> Packet {
     let mut out = None;
-    wait_until(|| { out = ch.recv().ok(); out.is_some() }, "a packet");
+    wait_until(|| { ch.publish(); out = ch.recv().ok(); out.is_some() }, "a packet");
     out.unwrap()
 }
 
@@ -237,6 +237,8 @@ fn receive_queue_is_bounded_but_takes_one_large_message() {
     ch.send(b"last", false).unwrap();
     let rx = &pair.got_b[0];
     wait_until(|| rx.stats().messages_received + rx.stats().messages_dropped == 6, "all arrived or dropped");
+    assert_eq!(rx.available_packet_count(), 0, "nothing readable before publish");
+    rx.publish();
     assert_eq!(rx.recv().unwrap().data.len(), 10000);
     assert_eq!(rx.stats().messages_dropped, 5, "the queue held 10000 unread bytes > 2048");
 }
@@ -251,5 +253,49 @@ fn buffered_amount_drains_to_zero() {
     assert!(a_ch.buffered_amount() > 0, "1 MiB cannot all be acknowledged at once");
     wait_until(|| a_ch.buffered_amount() == 0, "buffered amount drains");
     let rx = &pair.got_b[0];
-    wait_until(|| rx.available_packet_count() > 0, "data arrives");
+    wait_until(|| { rx.publish(); rx.available_packet_count() > 0 }, "data arrives");
+}
+
+/// WebRTCMultiplayerPeer's layout: a reliable channel beside two with maxPacketLifeTime 1
+/// whose messages expire under load. Every reliable message must still arrive, in order.
+#[test]
+fn reliable_channel_survives_expiring_neighbours() {
+    let mut a = peer();
+    let mut b = peer();
+    let mk = |pc: &mut PeerConnection, id: u16, ordered: bool, life: Option<u16>| {
+        pc.create_data_channel(&id.to_string(), ChannelConfig { negotiated: true, id: Some(id), ordered, max_packet_life_time: life, ..Default::default() }).unwrap()
+    };
+    let (ra, rb) = (mk(&mut a, 1, true, None), mk(&mut b, 1, true, None));
+    let (oa, ob) = (mk(&mut a, 2, true, Some(1)), mk(&mut b, 2, true, Some(1)));
+    let (ua, ub) = (mk(&mut a, 3, false, Some(1)), mk(&mut b, 3, false, Some(1)));
+    a.create_offer().unwrap();
+    let mut pair = Pair { a, b, got_a: vec![], got_b: vec![] };
+    pair.pump_until(|_| [&ra, &rb, &oa, &ob, &ua, &ub].iter().all(|c| c.ready_state() == ChannelState::Open), "open");
+    let filler = vec![0u8; 1100];
+    let total = 3000u32;
+    let mut received = Vec::new();
+    let start = Instant::now();
+    for i in 0..total {
+        ra.send(&i.to_le_bytes(), false).unwrap();
+        for _ in 0..3 {
+            let _ = oa.send(&filler, false);
+            let _ = ua.send(&filler, false);
+        }
+        [&rb, &ob, &ub].iter().for_each(|c| c.publish());
+        while let Ok(p) = rb.recv() {
+            received.push(u32::from_le_bytes(p.data[..4].try_into().unwrap()));
+        }
+        while ob.recv().is_ok() || ub.recv().is_ok() {}
+    }
+    while received.len() < total as usize && start.elapsed() < WAIT {
+        [&rb, &ob, &ub].iter().for_each(|c| c.publish());
+        while let Ok(p) = rb.recv() {
+            received.push(u32::from_le_bytes(p.data[..4].try_into().unwrap()));
+        }
+        while ob.recv().is_ok() || ub.recv().is_ok() {}
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let missing: Vec<u32> = (0..total).filter(|i| !received.contains(i)).take(10).collect();
+    assert!(missing.is_empty(), "reliable messages lost: {missing:?} ({} of {total} arrived; dropped by the full queue: {})", received.len(), rb.stats().messages_dropped);
+    assert!(received.windows(2).all(|w| w[0] < w[1]), "in order");
 }

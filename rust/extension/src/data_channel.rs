@@ -89,8 +89,13 @@ impl IWebRtcDataChannelExtension for RsDataChannel {
         self.with_channel(0, |c| clamp_i32(c.max_message_size()))
     }
 
+    /// Makes what arrived readable; `WebRTCPeerConnection.poll()` does the same for all its
+    /// channels, so most games never need this.
     fn poll(&mut self) -> Error {
         crate::flush_engine_log();
+        if let Some(c) = self.channel.as_ref() {
+            c.publish();
+        }
         Error::OK
     }
 

@@ -77,12 +77,8 @@ fn install(dir: &Path) -> Result<()> {
 /// Runs `godot --headless --path project -s script` and waits at most `limit`; a run that
 /// exceeds it is killed and reported.
 pub fn run_script(godot: &Path, project: &Path, script: &str, extra: &[&str], limit: Duration) -> Result<()> {
-    let xdg = crate::root().join("target/godot-xdg");
-    let mut cmd = Command::new(godot);
-    cmd.args(["--headless", "--path"]).arg(project).args(["-s", script]).args(extra);
-    for (var, sub) in [("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache")] {
-        cmd.env(var, xdg.join(sub));
-    }
+    let mut cmd = command(godot, project, script);
+    cmd.args(extra);
     let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", godot.display()))?;
     let start = Instant::now();
     loop {
@@ -96,4 +92,15 @@ pub fn run_script(godot: &Path, project: &Path, script: &str, extra: &[&str], li
         }
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// `godot --headless --path project -s script`, with user data kept under `target/`.
+pub fn command(godot: &Path, project: &Path, script: &str) -> Command {
+    let xdg = crate::root().join("target/godot-xdg");
+    let mut cmd = Command::new(godot);
+    cmd.args(["--headless", "--path"]).arg(project).args(["-s", script]);
+    for (var, sub) in [("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache")] {
+        cmd.env(var, xdg.join(sub));
+    }
+    cmd
 }

@@ -9,9 +9,11 @@
 //! # Structure
 //! - `godot`: find or install Godot, run it under a timeout.
 //! - `project`: build the extension and lay it into a Godot project.
+//! - `session`: the multi-process multiplayer session (signaling server + 4 Godot processes).
 
 mod godot;
 mod project;
+mod session;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -80,6 +82,29 @@ fn test() -> Result<()> {
     }) {
         failures.push(format!("bare project: {e}"));
     }
+    println!("== Multi-process sessions (signaling server + 4 Godot processes)");
+    let signaling = project::build_signaling(false)?;
+    let (mut passed, mut failed) = (0, 0);
+    for mode in ["server", "mesh"] {
+        match session::run(&godot, &project_dir, &signaling, mode, 20) {
+            Ok(outcome) if outcome.problems.is_empty() => {
+                passed += 1;
+                println!("PASS session {mode}\n{}", outcome.report);
+            }
+            Ok(outcome) => {
+                failed += 1;
+                println!("FAIL session {mode}: {}\n{}", outcome.problems.join("; "), outcome.report);
+            }
+            Err(e) => {
+                failed += 1;
+                println!("FAIL session {mode}: {e}");
+            }
+        }
+    }
+    println!("{passed} passed, {failed} failed");
+    if failed > 0 {
+        failures.push(format!("{failed} multi-process sessions failed"));
+    }
     if failures.is_empty() {
         println!("xtask test: all suites passed");
         Ok(())
@@ -88,10 +113,20 @@ fn test() -> Result<()> {
     }
 }
 
+/// Two peers in one process (connect time, round trip), then the 4-process multiplayer session
+/// in server/client and mesh modes, with its table.
 fn demo(release: bool) -> Result<()> {
     let lib = project::build_extension(release)?;
+    let signaling = project::build_signaling(release)?;
     let godot = godot::find_or_install()?;
     let project_dir = root().join("godot_project");
     project::install_addon(&lib, &project_dir)?;
-    godot::run_script(&godot, &project_dir, "res://demo/demo.gd", &[], Duration::from_secs(120))
+    godot::run_script(&godot, &project_dir, "res://demo/demo.gd", &[], Duration::from_secs(120))?;
+    let mut problems = Vec::new();
+    for mode in ["server", "mesh"] {
+        let outcome = session::run(&godot, &project_dir, &signaling, mode, 100)?;
+        println!("\n{}", outcome.report);
+        problems.extend(outcome.problems.into_iter().map(|p| format!("{mode}: {p}")));
+    }
+    if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
 }

@@ -32,6 +32,18 @@ pub fn build_extension(release: bool) -> Result<PathBuf> {
     Ok(dest)
 }
 
+/// Builds the signaling server; returns the binary's path.
+pub fn build_signaling(release: bool) -> Result<PathBuf> {
+    let mut cmd = cargo();
+    cmd.args(["build", "-p", "webrtc-rs-signaling"]);
+    if release {
+        cmd.arg("--release");
+    }
+    run(cmd, "cargo build (signaling)")?;
+    let exe = if cfg!(windows) { "webrtc-rs-signaling.exe" } else { "webrtc-rs-signaling" };
+    Ok(target_dir().join(if release { "release" } else { "debug" }).join(exe))
+}
+
 fn copy(from: &Path, to: &Path) -> Result<()> {
     // Replace rather than overwrite: a running Godot may have the old file mapped.
     let _ = std::fs::remove_file(to);

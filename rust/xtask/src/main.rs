@@ -85,8 +85,9 @@ fn test() -> Result<()> {
     println!("== Multi-process sessions (signaling server + 4 Godot processes)");
     let signaling = project::build_signaling(false)?;
     let (mut passed, mut failed) = (0, 0);
-    for mode in ["server", "mesh"] {
-        match session::run(&godot, &project_dir, &signaling, mode, 20) {
+    // Server/client with relay (4 players) and a 6-player mesh.
+    for (mode, players) in [("server", 4), ("mesh", 6)] {
+        match session::run(&godot, &project_dir, &signaling, mode, players, 20) {
             Ok(outcome) if outcome.problems.is_empty() => {
                 passed += 1;
                 println!("PASS session {mode}\n{}", outcome.report);
@@ -124,7 +125,7 @@ fn demo(release: bool) -> Result<()> {
     godot::run_script(&godot, &project_dir, "res://demo/demo.gd", &[], Duration::from_secs(120))?;
     let mut problems = Vec::new();
     for mode in ["server", "mesh"] {
-        let outcome = session::run(&godot, &project_dir, &signaling, mode, 100)?;
+        let outcome = session::run(&godot, &project_dir, &signaling, mode, 4, 100)?;
         println!("\n{}", outcome.report);
         problems.extend(outcome.problems.into_iter().map(|p| format!("{mode}: {p}")));
     }

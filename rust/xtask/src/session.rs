@@ -1,7 +1,8 @@
-//! The multi-process multiplayer session: the signaling server and four headless Godot
-//! processes (`godot_project/demo/mp_node.gd`: a host and three clients) join one lobby,
-//! connect, ping each other with RPCs in the three transfer modes, then one leaves and one is
-//! killed with SIGKILL; the others must report both as disconnected through WebRTC.
+//! The multi-process multiplayer session: the signaling server and headless Godot processes
+//! (`godot_project/demo/mp_node.gd`: a host and clients) join one lobby, connect, ping each
+//! other with RPCs in the three transfer modes, then one leaves and one is killed with SIGKILL;
+//! the others must report both as disconnected through WebRTC. Last, a new process joins the
+//! same lobby with a new peer id.
 
 use crate::Result;
 use serde_json::Value;
@@ -16,7 +17,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 pub const LEAVE_LIMIT_MS: u64 = 2000;
 /// How long a peer may take to notice a peer killed with SIGKILL.
 pub const KILL_LIMIT_MS: u64 = 10_000;
-const ROLES: [&str; 4] = ["host", "client", "leave", "kill"];
 const MODES: [&str; 3] = ["reliable", "unreliable_ordered", "unreliable"];
 
 /// What one session measured, and what went wrong.
@@ -77,8 +77,64 @@ fn wait_for(rx: &mpsc::Receiver<(String, String)>, limit: Duration, seen: &mut V
     }
 }
 
-/// Runs one session in `mode` ("server" or "mesh") with `pings` pings per peer and mode.
-pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, pings: u32) -> Result<Outcome> {
+/// What the players said so far.
+struct Tally {
+    ids: HashMap<String, u64>,
+    connect_ms: HashMap<String, u64>,
+    results: HashMap<String, Value>,
+    problems: Vec<String>,
+    /// Players of phase 1: once all are connected, they may start pinging.
+    players: usize,
+    control: PathBuf,
+}
+
+impl Tally {
+    /// Reads player lines until `until(results)` or `limit`.
+    fn collect(&mut self, rx: &mpsc::Receiver<(String, String)>, until: impl Fn(&HashMap<String, Value>) -> bool, limit: Duration) -> Result<()> {
+        let deadline = Instant::now() + limit;
+        while !until(&self.results) && Instant::now() < deadline {
+            let Ok((name, line)) = rx.recv_timeout(Duration::from_millis(200)) else { continue };
+            let mut words = line.split_whitespace();
+            match words.next() {
+                Some("LOBBY") => {
+                    self.ids.insert(name, words.nth(1).and_then(|w| w.parse().ok()).unwrap_or(0));
+                }
+                Some("CONNECTED") => {
+                    self.connect_ms.insert(name, words.next().and_then(|w| w.parse().ok()).unwrap_or(0));
+                    if self.connect_ms.len() == self.players {
+                        // All know all: pings may start everywhere.
+                        std::fs::write(self.control.join("start"), "").map_err(|e| e.to_string())?;
+                    }
+                }
+                Some("RESULT") => {
+                    let json: Value = serde_json::from_str(line.trim_start_matches("RESULT ")).unwrap_or(Value::Null);
+                    self.results.insert(name, json);
+                }
+                Some("FAIL") => self.problems.push(format!("{name}: {line}")),
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The players of a session of `players` (at least 4): the host, a client that stays, one that
+/// leaves, one that is killed, and more clients.
+fn names(players: usize) -> Vec<String> {
+    let mut v: Vec<String> = ["host", "client", "leave", "kill"].map(String::from).to_vec();
+    v.extend((2..=players.saturating_sub(3)).map(|i| format!("client{i}")));
+    v
+}
+
+/// The role a player's name gives it in `mp_node.gd`.
+fn role(name: &str) -> &str {
+    if name.starts_with("client") { "client" } else { name }
+}
+
+/// Runs one session in `mode` ("server" or "mesh") with `players` Godot processes and `pings`
+/// pings per peer and mode. After the leave and the kill, a new process joins the same lobby
+/// and must get a new peer id and connect to those who stayed.
+pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: usize, pings: u32) -> Result<Outcome> {
     let work: PathBuf = crate::root().join(format!("target/session-{mode}"));
     let _ = std::fs::remove_dir_all(&work);
     let control = work.join("control");
@@ -86,6 +142,7 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, pings: u3
     let (tx, rx) = mpsc::channel();
     let mut seen = Vec::new();
     let mut problems = Vec::new();
+    let everyone = names(players.max(4));
 
     let mut server_cmd = Command::new(signaling);
     server_cmd.args(["--listen", "127.0.0.1:0"]);
@@ -94,57 +151,36 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, pings: u3
         .ok_or("the signaling server did not start")?;
     let url = line.trim_start_matches("listening on ").to_string();
 
-    let node = |role: &str, lobby: &str| {
+    let node = |role: &str, lobby: &str, players: usize| {
         let mut cmd = crate::godot::command(godot, project, "res://demo/mp_node.gd");
-        cmd.arg("--").args(["--url", &url, "--mode", mode, "--role", role, "--lobby", lobby, "--players", "4"])
+        cmd.arg("--").args(["--url", &url, "--mode", mode, "--role", role, "--lobby", lobby, "--players", &players.to_string()])
             .args(["--pings", &pings.to_string(), "--control"]).arg(&control);
         cmd
     };
-    let mut procs: Vec<Proc> = vec![spawn(node("host", ""), "host", &tx, &work)?];
+    let mut procs: Vec<Proc> = vec![spawn(node("host", "", everyone.len()), "host", &tx, &work)?];
     let (_, line) = wait_for(&rx, Duration::from_secs(30), &mut seen, |n, l| n == "host" && (l.starts_with("LOBBY ") || l.starts_with("FAIL")))
         .ok_or("the host did not create a lobby within 30 s")?;
     if line.starts_with("FAIL") {
         return Err(format!("host: {line}"));
     }
     let lobby = line.split_whitespace().nth(1).unwrap_or("").to_string();
-    let mut ids: HashMap<String, u64> = HashMap::from([("host".to_string(), 1)]);
-    for role in &ROLES[1..] {
-        procs.push(spawn(node(role, &lobby), role, &tx, &work)?);
+    let ids: HashMap<String, u64> = HashMap::from([("host".to_string(), 1)]);
+    for name in &everyone[1..] {
+        procs.push(spawn(node(role(name), &lobby, everyone.len()), name, &tx, &work)?);
     }
 
     // Phase 1: every player connects and reports its pings.
-    let mut connect_ms: HashMap<String, u64> = HashMap::new();
-    let mut results: HashMap<String, Value> = HashMap::new();
-    let deadline = Instant::now() + Duration::from_secs(90);
-    while results.len() < ROLES.len() && Instant::now() < deadline {
-        let Ok((name, line)) = rx.recv_timeout(Duration::from_millis(200)) else { continue };
-        let mut words = line.split_whitespace();
-        match words.next() {
-            Some("LOBBY") => {
-                ids.insert(name, words.nth(1).and_then(|w| w.parse().ok()).unwrap_or(0));
-            }
-            Some("CONNECTED") => {
-                connect_ms.insert(name, words.next().and_then(|w| w.parse().ok()).unwrap_or(0));
-                if connect_ms.len() == ROLES.len() {
-                    // All know all: pings may start everywhere.
-                    std::fs::write(control.join("start"), "").map_err(|e| e.to_string())?;
-                }
-            }
-            Some("RESULT") => {
-                let json: Value = serde_json::from_str(line.trim_start_matches("RESULT ")).unwrap_or(Value::Null);
-                results.insert(name, json);
-            }
-            Some("FAIL") => problems.push(format!("{name}: {line}")),
-            _ => seen.push((name, line)),
+    let mut tally = Tally { ids, connect_ms: HashMap::new(), results: HashMap::new(), problems: Vec::new(), players: everyone.len(), control: control.clone() };
+    tally.collect(&rx, |r| r.len() >= everyone.len(), Duration::from_secs(90))?;
+    for name in &everyone {
+        if !tally.results.contains_key(name) {
+            tally.problems.push(format!("{name} reported no result (logs: {})", work.display()));
         }
     }
-    for role in ROLES {
-        if !results.contains_key(role) {
-            problems.push(format!("{role} reported no result (logs: {})", work.display()));
-        }
-    }
+    problems.append(&mut tally.problems);
 
-    // Phase 2: one leaves, one is killed; the host and the remaining client must notice.
+    // Phase 2: one leaves, one is killed; everyone who stays must notice both.
+    let stayers: Vec<&String> = everyone.iter().filter(|n| !matches!(n.as_str(), "leave" | "kill")).collect();
     let mut gone: HashMap<(String, u64), u64> = HashMap::new();
     let (mut leave_at, mut kill_at) = (0, 0);
     if problems.is_empty() {
@@ -154,9 +190,9 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, pings: u3
             kill_at = unix_ms();
             let _ = p.child.kill(); // SIGKILL: no goodbye of any kind
         }
-        let want: Vec<(String, u64)> = ["host", "client"]
+        let want: Vec<(String, u64)> = stayers
             .iter()
-            .flat_map(|w| ["leave", "kill"].map(|v| (w.to_string(), ids.get(v).copied().unwrap_or(0))))
+            .flat_map(|w| ["leave", "kill"].map(|v| (w.to_string(), tally.ids.get(v).copied().unwrap_or(0))))
             .collect();
         let deadline = Instant::now() + Duration::from_millis(KILL_LIMIT_MS + 5000);
         while want.iter().any(|k| !gone.contains_key(k)) && Instant::now() < deadline {
@@ -168,27 +204,46 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, pings: u3
                 }
             }
         }
-        std::fs::write(control.join("done"), "").map_err(|e| e.to_string())?;
     }
+
+    // Phase 3: a newcomer joins the same lobby and connects to those who stayed.
+    if problems.is_empty() {
+        procs.push(spawn(node("rejoin", &lobby, stayers.len() + 1), "rejoin", &tx, &work)?);
+        tally.collect(&rx, |r| r.contains_key("rejoin"), Duration::from_secs(60))?;
+        problems.append(&mut tally.problems);
+        match tally.ids.get("rejoin") {
+            None => problems.push("the rejoining player got no peer id".into()),
+            Some(id) if tally.ids.iter().any(|(n, other)| n != "rejoin" && other == id) => problems.push(format!("the rejoining player got a used id {id}")),
+            Some(_) => {}
+        }
+        if !tally.results.contains_key("rejoin") {
+            problems.push("the rejoining player did not connect and ping everyone".into());
+        }
+    }
+    std::fs::write(control.join("done"), "").map_err(|e| e.to_string())?;
 
     // Report.
     let mut report = format!(
-        "### {} session: 4 Godot processes, {pings} pings per peer and mode\n\n| peer | id | connect ms |{}\n|---|---|---|{}\n",
+        "### {} session: {} Godot processes, {pings} pings per peer and mode\n\n| peer | id | connect ms |{}\n|---|---|---|{}\n",
         if mode == "mesh" { "mesh" } else { "server/client (relay)" },
+        everyone.len(),
         MODES.iter().map(|m| format!(" {m} p50/p99 µs | {m} sent/recv/lost |")).collect::<String>(),
         "---|---|".repeat(MODES.len()),
     );
-    for role in ROLES {
-        let Some(r) = results.get(role) else { continue };
-        report += &format!("| {role} | {} | {} |", ids.get(role).copied().unwrap_or(0), connect_ms.get(role).copied().unwrap_or(0));
+    let mut rows: Vec<&String> = everyone.iter().collect();
+    let rejoin = "rejoin".to_string();
+    rows.push(&rejoin);
+    for name in rows {
+        let Some(r) = tally.results.get(name) else { continue };
+        report += &format!("| {name} | {} | {} |", tally.ids.get(name).copied().unwrap_or(0), tally.connect_ms.get(name).copied().unwrap_or(0));
         for m in MODES {
             let s = &r["modes"][m];
             report += &format!(" {}/{} | {}/{}/{} |", s["p50_us"], s["p99_us"], s["sent"], s["received"], s["lost"]);
             if m == "reliable" && s["lost"].as_i64() != Some(0) {
-                problems.push(format!("{role}: {} reliable RPCs lost", s["lost"]));
+                problems.push(format!("{name}: {} reliable RPCs lost", s["lost"]));
             }
             if s["received"].as_i64().unwrap_or(0) == 0 {
-                problems.push(format!("{role}: no {m} RPC came back"));
+                problems.push(format!("{name}: no {m} RPC came back"));
             }
         }
         report += "\n";
@@ -196,13 +251,13 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, pings: u3
     if leave_at > 0 {
         report += "\n";
         for (what, at, limit) in [("leave", leave_at, LEAVE_LIMIT_MS), ("kill", kill_at, KILL_LIMIT_MS)] {
-            let id = ids.get(what).copied().unwrap_or(0);
-            for watcher in ["host", "client"] {
+            let id = tally.ids.get(what).copied().unwrap_or(0);
+            let mut seen_after = Vec::new();
+            for watcher in &stayers {
                 match gone.get(&(watcher.to_string(), id)) {
                     Some(t) => {
                         let ms = t.saturating_sub(at);
-                        report += &format!("- {watcher} saw the peer that {} gone after {ms} ms (limit {limit} ms)\n",
-                            if what == "leave" { "left" } else { "was killed (SIGKILL)" });
+                        seen_after.push(format!("{watcher} {ms} ms"));
                         if ms > limit {
                             problems.push(format!("{watcher} took {ms} ms to notice '{what}'"));
                         }
@@ -210,6 +265,11 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, pings: u3
                     None => problems.push(format!("{watcher} never reported '{what}' (peer {id}) as disconnected")),
                 }
             }
+            report += &format!("- the peer that {} was reported gone by: {} (limit {limit} ms)\n",
+                if what == "leave" { "left" } else { "was killed (SIGKILL)" }, seen_after.join(", "));
+        }
+        if let Some(id) = tally.ids.get("rejoin") {
+            report += &format!("- a new process rejoined lobby {lobby} as peer {id} and reached everyone\n");
         }
     }
     // Let the rest quit by themselves (they saw 'done'); Drop kills any straggler.

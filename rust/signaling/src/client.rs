@@ -7,17 +7,12 @@ use crate::protocol::{self, Refusal, Request};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-/// A ping goes out this often; a client silent for [`IDLE_LIMIT`] is dropped.
-const HEARTBEAT: Duration = Duration::from_secs(10);
-const IDLE_LIMIT: Duration = Duration::from_secs(30);
-/// A client must join a lobby this soon after connecting.
-const JOIN_LIMIT: Duration = Duration::from_secs(10);
 /// Refused messages tolerated before the client is dropped.
 const MAX_REFUSALS: u32 = 20;
 
@@ -30,7 +25,7 @@ pub async fn serve(server: Arc<Server>, stream: TcpStream) {
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(server.limits.max_message_bytes);
     config.max_frame_size = Some(server.limits.max_message_bytes);
-    let handshake = tokio::time::timeout(JOIN_LIMIT, tokio_tungstenite::accept_async_with_config(stream, Some(config))).await;
+    let handshake = tokio::time::timeout(server.limits.join_limit, tokio_tungstenite::accept_async_with_config(stream, Some(config))).await;
     if let Ok(Ok(ws)) = handshake {
         run(&server, ws).await;
     }
@@ -44,7 +39,7 @@ async fn run(server: &Server, ws: tokio_tungstenite::WebSocketStream<TcpStream>)
     let mut tokens = server.limits.burst as f64;
     let mut refill = Instant::now();
     let mut refusals = 0u32;
-    let mut heartbeat = tokio::time::interval(HEARTBEAT);
+    let mut heartbeat = tokio::time::interval(server.limits.heartbeat);
     let mut last_heard = Instant::now();
     let connected = Instant::now();
 
@@ -96,7 +91,7 @@ async fn run(server: &Server, ws: tokio_tungstenite::WebSocketStream<TcpStream>)
                 }
             }
             _ = heartbeat.tick() => {
-                if last_heard.elapsed() > IDLE_LIMIT || (seat.is_none() && connected.elapsed() > JOIN_LIMIT) {
+                if last_heard.elapsed() > server.limits.idle_limit || (seat.is_none() && connected.elapsed() > server.limits.join_limit) {
                     break;
                 }
                 if sink.send(Message::Ping(Vec::new().into())).await.is_err() {

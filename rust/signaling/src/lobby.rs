@@ -21,11 +21,28 @@ pub struct Limits {
     pub per_second: u32,
     /// Clients connected at once.
     pub max_clients: usize,
+    /// A ping goes out this often.
+    pub heartbeat: std::time::Duration,
+    /// A client silent this long is dropped (it answers pings, so only a dead one is).
+    pub idle_limit: std::time::Duration,
+    /// A client must join a lobby this soon after connecting.
+    pub join_limit: std::time::Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { max_lobby_size: 16, max_lobbies: 1024, max_message_bytes: 16 * 1024, burst: 200, per_second: 100, max_clients: 4096 }
+        use std::time::Duration;
+        Self {
+            max_lobby_size: 16,
+            max_lobbies: 1024,
+            max_message_bytes: 16 * 1024,
+            burst: 200,
+            per_second: 100,
+            max_clients: 4096,
+            heartbeat: Duration::from_secs(10),
+            idle_limit: Duration::from_secs(30),
+            join_limit: Duration::from_secs(10),
+        }
     }
 }
 

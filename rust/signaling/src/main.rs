@@ -32,6 +32,10 @@ pub struct Server {
     pub clients: AtomicUsize,
 }
 
+fn ms(v: &str) -> Result<std::time::Duration, String> {
+    v.parse::<u64>().map(std::time::Duration::from_millis).map_err(|e| format!("{v}: {e}"))
+}
+
 fn parse_args() -> Result<(String, Limits), String> {
     let mut listen = "127.0.0.1:9080".to_string();
     let mut limits = Limits::default();
@@ -44,7 +48,10 @@ fn parse_args() -> Result<(String, Limits), String> {
             "--max-message-bytes" => limits.max_message_bytes = value("--max-message-bytes")?.parse().map_err(|e| format!("--max-message-bytes: {e}"))?,
             "--per-second" => limits.per_second = value("--per-second")?.parse().map_err(|e| format!("--per-second: {e}"))?,
             "--burst" => limits.burst = value("--burst")?.parse().map_err(|e| format!("--burst: {e}"))?,
-            "-h" | "--help" => return Err("usage: webrtc-rs-signaling [--listen ADDR] [--max-lobby-size N] [--max-message-bytes N] [--per-second N] [--burst N]".into()),
+            "--heartbeat-ms" => limits.heartbeat = ms(&value("--heartbeat-ms")?)?,
+            "--idle-ms" => limits.idle_limit = ms(&value("--idle-ms")?)?,
+            "--join-ms" => limits.join_limit = ms(&value("--join-ms")?)?,
+            "-h" | "--help" => return Err("usage: webrtc-rs-signaling [--listen ADDR] [--max-lobby-size N] [--max-message-bytes N] [--per-second N] [--burst N] [--heartbeat-ms N] [--idle-ms N] [--join-ms N]".into()),
             other => return Err(format!("unknown argument '{other}' (see --help)")),
         }
     }

@@ -169,3 +169,38 @@ async fn bad_messages_are_refused_and_the_server_stays_up() {
     let mut fresh = connect(&server).await;
     assert_eq!(join(&mut fresh, "", true).await["type"], "joined");
 }
+
+#[tokio::test]
+async fn silent_or_lobbyless_clients_are_dropped() {
+    let server = start(&["--heartbeat-ms", "100", "--idle-ms", "400", "--join-ms", "300"]);
+    // Never joins: dropped after the join limit.
+    let mut idle = connect(&server).await;
+    let start = std::time::Instant::now();
+    assert_eq!(recv(&mut idle).await, None);
+    assert!(start.elapsed() < Duration::from_secs(3));
+    // A client that joined and answers the server's pings (tungstenite answers them while we
+    // read) stays past the idle limit.
+    let mut alive = connect(&server).await;
+    assert_eq!(join(&mut alive, "", false).await["type"], "joined");
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(1000);
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(msg) = tokio::time::timeout(Duration::from_millis(50), alive.next()).await {
+            assert!(matches!(msg, Some(Ok(Message::Ping(_)))), "only pings while idle: {msg:?}");
+        }
+    }
+    send(&mut alive, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut alive).await.unwrap()["type"], "pong", "still connected after 1 s");
+    // A joined client that goes silent (never reads, so never answers pings) is dropped.
+    let mut silent = connect(&server).await;
+    assert_eq!(join(&mut silent, "", false).await["type"], "joined");
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let mut closed = false;
+    for _ in 0..50 {
+        match tokio::time::timeout(Duration::from_millis(200), silent.next()).await {
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => { closed = true; break }
+            Ok(Some(Ok(_))) => continue,
+            Err(_) => break,
+        }
+    }
+    assert!(closed, "a silent client is disconnected");
+}

@@ -1,0 +1,236 @@
+//! Benchmark workloads run against the engine through its Rust API, two connections in one
+//! process over loopback. Prints one JSON object (the same workloads and keys as the GDScript and
+//! libdatachannel runners), which `cargo xtask bench` puts side by side.
+//!
+//! `webrtc-rs-bench [setup|rtt|bulk|unreliable|many|all]`
+
+use engine::*;
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// CPU time (user + system) of this process so far.
+fn cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc_rusage>::zeroed();
+    // SAFETY: getrusage fills the struct; RUSAGE_SELF = 0.
+    unsafe { getrusage(0, usage.as_mut_ptr()) };
+    let u = unsafe { usage.assume_init() };
+    Duration::from_micros((u.utime_sec * 1_000_000 + u.utime_usec + u.stime_sec * 1_000_000 + u.stime_usec) as u64)
+}
+
+#[repr(C)]
+struct libc_rusage {
+    utime_sec: i64,
+    utime_usec: i64,
+    stime_sec: i64,
+    stime_usec: i64,
+    rest: [i64; 14],
+}
+
+unsafe extern "C" {
+    fn getrusage(who: i32, usage: *mut libc_rusage) -> i32;
+}
+
+/// Resident memory of this process in bytes (Linux).
+fn rss() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+/// Hands `from`'s descriptions and candidates to `to`; channels `from` received go to `got`.
+fn relay(from: &PeerConnection, to: &mut PeerConnection, got: &mut Vec<DataChannel>) {
+    for e in from.poll_events() {
+        match e {
+            Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).unwrap(),
+            Event::IceCandidate { mid, mline_index, candidate } => to.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
+            Event::DataChannel(ch) => got.push(ch),
+        }
+    }
+}
+
+/// Two connections with one channel each way open; `config` for the channel.
+fn connect(config: ChannelConfig) -> (PeerConnection, PeerConnection, DataChannel, DataChannel, Duration) {
+    let mut a = PeerConnection::new(PeerConfig::default(), PeerOptions { receive_buffer_bytes: 8 << 20 }).unwrap();
+    let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions { receive_buffer_bytes: 8 << 20 }).unwrap();
+    let ca = a.create_data_channel("bench", config).unwrap();
+    let start = Instant::now();
+    a.create_offer().unwrap();
+    let (mut ga, mut gb) = (Vec::new(), Vec::new());
+    loop {
+        relay(&a, &mut b, &mut ga);
+        relay(&b, &mut a, &mut gb);
+        if ca.ready_state() == ChannelState::Open && gb.first().is_some_and(|c| c.ready_state() == ChannelState::Open) {
+            break;
+        }
+        assert!(start.elapsed() < WAIT, "connect timed out");
+        std::thread::sleep(Duration::from_micros(100));
+    }
+    let took = start.elapsed();
+    let cb = gb.remove(0);
+    (a, b, ca, cb, took)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    percentile(&v, 0.5)
+}
+
+/// create_offer until both ends of the channel are open, 10 runs.
+fn setup() -> Value {
+    let runs: Vec<f64> = (0..10).map(|_| connect(ChannelConfig::default()).4.as_secs_f64() * 1000.0).collect();
+    json!({"setup_ms_median": median(runs.clone()), "setup_ms_runs": runs})
+}
+
+/// 2000 x 64 B ping-pong on a reliable ordered channel.
+fn rtt() -> Value {
+    let (a, b, ca, cb, _) = connect(ChannelConfig::default());
+    let payload = [7u8; 64];
+    let mut samples = Vec::with_capacity(2000);
+    for _ in 0..2000 {
+        let t = Instant::now();
+        ca.send(&payload, false).unwrap();
+        let p = loop {
+            cb.publish();
+            if let Ok(p) = cb.recv() {
+                break p;
+            }
+            std::hint::spin_loop();
+        };
+        cb.send(&p.data, false).unwrap();
+        loop {
+            ca.publish();
+            if ca.recv().is_ok() {
+                break;
+            }
+            std::hint::spin_loop();
+        }
+        samples.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    samples.sort_by(|x, y| x.total_cmp(y));
+    drop((a, b));
+    json!({"rtt_p50_us": percentile(&samples, 0.5), "rtt_p99_us": percentile(&samples, 0.99)})
+}
+
+/// 64 MiB in 16 KiB messages, buffered amount kept under 1 MiB.
+fn bulk() -> Value {
+    let (a, b, ca, cb, _) = connect(ChannelConfig::default());
+    let msg = vec![1u8; 16384];
+    let total: usize = 64 << 20;
+    let (mut sent, mut got) = (0usize, 0usize);
+    let cpu0 = cpu_time();
+    let t = Instant::now();
+    while got < total {
+        while sent < total && ca.buffered_amount() < (1 << 20) {
+            ca.send(&msg, false).unwrap();
+            sent += msg.len();
+        }
+        cb.publish();
+        while let Ok(p) = cb.recv() {
+            got += p.data.len();
+        }
+        assert!(t.elapsed() < Duration::from_secs(120), "bulk stalled at {got} bytes");
+        std::thread::sleep(Duration::from_micros(50));
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let cpu = (cpu_time() - cpu0).as_secs_f64() * 1000.0;
+    drop((a, b));
+    json!({"bulk_mib_s": 64.0 / secs, "bulk_cpu_ms_per_mib": cpu / 64.0})
+}
+
+/// 1200 B messages on an unreliable unordered channel for 2 s, as fast as the sender can.
+fn unreliable() -> Value {
+    let cfg = ChannelConfig { ordered: false, max_retransmits: Some(0), ..Default::default() };
+    let (a, b, ca, cb, _) = connect(cfg);
+    let msg = vec![2u8; 1200];
+    let (mut sent, mut got) = (0u64, 0u64);
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(2) {
+        if ca.buffered_amount() < (1 << 20) {
+            for _ in 0..32 {
+                if ca.send(&msg, false).is_ok() {
+                    sent += 1;
+                }
+            }
+        }
+        cb.publish();
+        while cb.recv().is_ok() {
+            got += 1;
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let drain = Instant::now();
+    while drain.elapsed() < Duration::from_millis(500) {
+        cb.publish();
+        while cb.recv().is_ok() {
+            got += 1;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    drop((a, b));
+    json!({"unreliable_rx_mib_s": got as f64 * 1200.0 / secs / 1048576.0,
+           "unreliable_loss_pct": if sent == 0 { 0.0 } else { 100.0 * (sent - got.min(sent)) as f64 / sent as f64 }})
+}
+
+/// 64 connections to one host in one process: time until all open, RSS per idle connection.
+fn many() -> Value {
+    let rss0 = rss();
+    let t = Instant::now();
+    let mut hosts = Vec::new();
+    let mut clients = Vec::new();
+    let mut pending = Vec::new();
+    for _ in 0..64 {
+        let mut h = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+        let c = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+        let ch = h.create_data_channel("m", ChannelConfig::default()).unwrap();
+        h.create_offer().unwrap();
+        hosts.push(h);
+        clients.push(c);
+        pending.push((ch, Vec::<DataChannel>::new()));
+    }
+    loop {
+        let mut open = 0;
+        for i in 0..64 {
+            let (h, c) = (&mut hosts[i], &mut clients[i]);
+            let mut ignore = Vec::new();
+            relay(h, c, &mut ignore);
+            relay(c, h, &mut pending[i].1);
+            if pending[i].0.ready_state() == ChannelState::Open && pending[i].1.first().is_some_and(|x| x.ready_state() == ChannelState::Open) {
+                open += 1;
+            }
+        }
+        if open == 64 {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(60), "64 connections: only {open} open");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let took = t.elapsed().as_secs_f64();
+    std::thread::sleep(Duration::from_millis(500));
+    let per_conn = (rss().saturating_sub(rss0)) as f64 / 128.0; // 64 pairs = 128 connections
+    json!({"many_open_s": took, "rss_kib_per_connection": per_conn / 1024.0})
+}
+
+fn main() {
+    let which = std::env::args().nth(1).unwrap_or_else(|| "all".into());
+    let mut out = serde_json::Map::new();
+    let run = |name: &str| which == "all" || which == name;
+    for (name, f) in [("setup", setup as fn() -> Value), ("rtt", rtt), ("bulk", bulk), ("unreliable", unreliable), ("many", many)] {
+        if run(name) {
+            if let Value::Object(m) = f() {
+                out.extend(m);
+            }
+        }
+    }
+    println!("{}", Value::Object(out));
+}

@@ -221,7 +221,24 @@ fn many() -> Value {
     json!({"many_open_s": took, "rss_kib_per_connection": per_conn / 1024.0})
 }
 
+/// `BENCH_TRACE=1`: every log line of webrtc-rs with a timestamp, to see where time goes.
+struct Trace(Instant);
+
+impl log::Log for Trace {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.level() <= log::Level::Debug
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        eprintln!("{:9.3} ms {:5} {}: {}", self.0.elapsed().as_secs_f64() * 1000.0, r.level(), r.target(), r.args());
+    }
+    fn flush(&self) {}
+}
+
 fn main() {
+    if std::env::var_os("BENCH_TRACE").is_some() {
+        let _ = log::set_boxed_logger(Box::new(Trace(Instant::now())));
+        log::set_max_level(log::LevelFilter::Debug);
+    }
     let which = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let mut out = serde_json::Map::new();
     let run = |name: &str| which == "all" || which == name;

@@ -181,6 +181,11 @@ async fn build(config: &PeerConfig, shared: &Arc<PeerShared>) -> Result<Arc<dyn 
             .with_multicast_dns_mode(mode)
             .with_include_loopback_candidate(config.include_loopback)
             .with_sctp_max_message_size(rtc::peer_connection::configuration::setting_engine::SctpMaxMessageSize::Unbounded)
+            // A check answered from an address not yet signaled makes a peer-reflexive
+            // candidate; webrtc-rs waited 1 s before nominating such a pair (pion's default).
+            // With trickle ICE that is the common case (checks outrun the candidates), and a
+            // browser nominates at once.
+            .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
             .build();
         // A wildcard binds every non-loopback interface; loopback must be named to be used.
         let mut addrs = vec!["0.0.0.0:0".to_string()];

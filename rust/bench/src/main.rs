@@ -127,11 +127,12 @@ fn bulk() -> Value {
     let (a, b, ca, cb, _) = connect(ChannelConfig::default());
     let msg = vec![1u8; 16384];
     let total: usize = 64 << 20;
+    let cap: usize = std::env::var("BULK_CAP").ok().and_then(|v| v.parse().ok()).unwrap_or(1 << 20);
     let (mut sent, mut got) = (0usize, 0usize);
     let cpu0 = cpu_time();
     let t = Instant::now();
     while got < total {
-        while sent < total && ca.buffered_amount() < (1 << 20) {
+        while sent < total && ca.buffered_amount() < cap {
             ca.send(&msg, false).unwrap();
             sent += msg.len();
         }

@@ -1,5 +1,8 @@
 //! Tokio runtime implementation
 
+/// webrtc-rs-godot patch: socket buffer size asked for (see `wrap_udp_socket`).
+const SOCKET_BUFFER_BYTES: usize = 4 << 20;
+
 use super::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -149,6 +152,11 @@ impl Runtime for TokioRuntime {
         // receive may now return several datagrams coalesced into one buffer, so the read
         // path has to de-segment by `stride`.
         let batch = ::quinn_udp::UdpSocketState::new(::quinn_udp::UdpSockRef::from(&io))?;
+        // webrtc-rs-godot patch: the default receive buffer (~208 KiB on Linux) overflows
+        // under a bulk transfer and every drop costs SCTP a fast recovery or a 1 s T3
+        // timeout. Ask for 4 MiB each way (the kernel caps it at net.core.rmem_max).
+        let _ = batch.set_recv_buffer_size(::quinn_udp::UdpSockRef::from(&io), SOCKET_BUFFER_BYTES);
+        let _ = batch.set_send_buffer_size(::quinn_udp::UdpSockRef::from(&io), SOCKET_BUFFER_BYTES);
         Ok(Arc::new(UdpSocket {
             io: Arc::new(io),
             batch: Arc::new(batch),

@@ -4,13 +4,17 @@
 //! - `cargo xtask godot`              find or install Godot 4.3+, print its path
 //! - `cargo xtask test`               engine tests, then the headless Godot suites
 //! - `cargo xtask demo`               two peers on loopback in headless Godot
-//! - `cargo xtask package`            release build + `target/webrtc_rs-addon.zip`-style folder
+//! - `cargo xtask bench`              side-by-side benchmark: engine, GDScript, libdatachannel
+//! - `cargo xtask package`            release build laid out as `target/package/addons/webrtc_rs`
 //!
 //! # Structure
 //! - `godot`: find or install Godot, run it under a timeout.
 //! - `project`: build the extension and lay it into a Godot project.
 //! - `session`: the multi-process multiplayer session (signaling server + 4 Godot processes).
+//! - `bench`, `chart`: the benchmark run, its table and its PNG chart.
 
+mod bench;
+mod chart;
 mod godot;
 mod project;
 mod session;
@@ -30,7 +34,8 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("demo") => demo(release),
         Some("package") => project::package(),
-        _ => Err("usage: cargo xtask <build [--release] | godot | test | demo [--release] | package>".to_string()),
+        Some("bench") => bench::bench(),
+        _ => Err("usage: cargo xtask <build [--release] | godot | test | demo [--release] | bench | package>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -12,7 +12,7 @@ fn lib_name() -> &'static str {
     if cfg!(windows) { "webrtc_rs.dll" } else if cfg!(target_os = "macos") { "libwebrtc_rs.dylib" } else { "libwebrtc_rs.so" }
 }
 
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"))
 }
 

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::inbox::{Inbox, Packet};
 use crate::state::{ChannelState, StateCell};
-use bytes::{Bytes, BytesMut};
+use bytes::BytesMut;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use tokio::sync::mpsc;
@@ -53,6 +53,8 @@ pub(crate) struct ChannelShared {
     queued: AtomicUsize,
     /// Bytes webrtc-rs holds unacknowledged (its `outstanding_bytes`), refreshed by the tasks.
     outstanding: AtomicUsize,
+    /// The low-threshold event webrtc-rs has armed (see `refresh_outstanding`).
+    low_threshold: std::sync::atomic::AtomicU32,
     /// Largest message the remote accepts; shared by all channels of a connection.
     max_message_size: Arc<AtomicUsize>,
     messages_sent: AtomicU64,
@@ -70,6 +72,7 @@ impl ChannelShared {
             inbox: Mutex::new(Inbox::new(recv_limit)),
             queued: AtomicUsize::new(0),
             outstanding: AtomicUsize::new(0),
+            low_threshold: std::sync::atomic::AtomicU32::new(0),
             max_message_size,
             messages_sent: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),
@@ -99,7 +102,7 @@ impl ChannelShared {
 /// What the owner asks the sending task to do.
 #[derive(Debug)]
 pub(crate) enum Outgoing {
-    Message { data: Bytes, is_string: bool },
+    Message { data: BytesMut, is_string: bool },
     Close,
 }
 
@@ -199,7 +202,7 @@ impl DataChannel {
             return Err(Error::invalid("A text packet must be valid UTF-8 (use WRITE_MODE_BINARY for raw bytes)."));
         }
         self.shared.queued.fetch_add(data.len(), Ordering::AcqRel);
-        let msg = Outgoing::Message { data: Bytes::copy_from_slice(data), is_string };
+        let msg = Outgoing::Message { data: BytesMut::from(data), is_string };
         if self.outbox.send(msg).is_err() {
             self.shared.queued.fetch_sub(data.len(), Ordering::AcqRel);
             return Err(Error::failed(format!("Data channel '{}' is gone.", self.label())));
@@ -256,7 +259,14 @@ pub(crate) fn spawn_tasks(
 async fn refresh_outstanding(dc: &Arc<dyn RtcDataChannel>, shared: &ChannelShared) {
     if let Ok(n) = dc.outstanding_bytes().await {
         shared.outstanding.store(n, Ordering::Release);
-        let _ = dc.set_buffered_amount_low_threshold((n / 2) as u32).await;
+        // Re-arm only when the threshold is far off (half of what is held now, within a
+        // factor of two): each change is a round trip to webrtc-rs's driver.
+        let want = (n / 2) as u32;
+        let armed = shared.low_threshold.load(Ordering::Acquire);
+        if want > armed.saturating_mul(2) || want < armed / 2 {
+            shared.low_threshold.store(want, Ordering::Release);
+            let _ = dc.set_buffered_amount_low_threshold(want).await;
+        }
     }
 }
 
@@ -318,28 +328,54 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc
     shared.mark_closed();
 }
 
+/// Messages sent before the cached buffered amount is refreshed: one refresh per batch keeps
+/// small unreliable messages from paying two extra driver round trips each.
+const SEND_BATCH: usize = 64;
+
 async fn send_queued(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, mut outbox: mpsc::UnboundedReceiver<Outgoing>) {
-    while let Some(msg) = outbox.recv().await {
-        match msg {
-            Outgoing::Message { data, is_string } => {
-                let len = data.len();
-                let sent = if is_string {
-                    // Checked as UTF-8 by `DataChannel::send`.
-                    dc.send_text(std::str::from_utf8(&data).unwrap_or_default()).await
-                } else {
-                    dc.send(BytesMut::from(&data[..])).await
-                };
-                match sent {
-                    Ok(()) => {
-                        shared.messages_sent.fetch_add(1, Ordering::Relaxed);
-                        shared.bytes_sent.fetch_add(len as u64, Ordering::Relaxed);
-                        refresh_outstanding(&dc, &shared).await;
-                    }
-                    Err(e) => log::error!(target: "engine::channel", "data channel '{}': send of {len} bytes failed: {e}", shared.info.label),
-                }
-                shared.queued.fetch_sub(len, Ordering::AcqRel);
+    let mut batch = Vec::with_capacity(SEND_BATCH);
+    let mut closing = false;
+    while !closing {
+        let Some(first) = outbox.recv().await else { break };
+        batch.push(first);
+        while batch.len() < SEND_BATCH {
+            match outbox.try_recv() {
+                Ok(msg) => batch.push(msg),
+                Err(_) => break,
             }
-            Outgoing::Close => break,
+        }
+        let mut sent_any = false;
+        for msg in batch.drain(..) {
+            match msg {
+                Outgoing::Message { data, is_string } if !closing => {
+                    let len = data.len();
+                    let sent = if is_string {
+                        // Checked as UTF-8 by `DataChannel::send`.
+                        dc.send_text(std::str::from_utf8(&data).unwrap_or_default()).await
+                    } else {
+                        dc.send(data).await
+                    };
+                    match sent {
+                        Ok(()) => {
+                            sent_any = true;
+                            shared.messages_sent.fetch_add(1, Ordering::Relaxed);
+                            shared.bytes_sent.fetch_add(len as u64, Ordering::Relaxed);
+                            // Counted as unacknowledged until the refresh below says better,
+                            // so the buffered amount never dips while bytes change hands.
+                            shared.outstanding.fetch_add(len, Ordering::AcqRel);
+                        }
+                        Err(e) => log::error!(target: "engine::channel", "data channel '{}': send of {len} bytes failed: {e}", shared.info.label),
+                    }
+                    shared.queued.fetch_sub(len, Ordering::AcqRel);
+                }
+                Outgoing::Message { data, .. } => {
+                    shared.queued.fetch_sub(data.len(), Ordering::AcqRel);
+                }
+                Outgoing::Close => closing = true,
+            }
+        }
+        if sent_any {
+            refresh_outstanding(&dc, &shared).await;
         }
     }
     // Close asked for, or the handle dropped.

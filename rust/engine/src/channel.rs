@@ -295,7 +295,7 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc
                 }
                 // A close() asked for before the open wins.
                 shared.state.set_unless(ChannelState::Open, |s| s != ChannelState::Connecting);
-                log::debug!(target: "engine::channel", "data channel '{}' open (id {})", shared.info.label, shared.id.load(Ordering::Relaxed));
+                log::info!(target: "engine::channel", "data channel '{}' open (id {})", shared.info.label, shared.id.load(Ordering::Relaxed));
             }
             DataChannelEvent::OnMessage(msg) => {
                 if shared.state.get() == ChannelState::Closed {

@@ -108,7 +108,7 @@ impl PeerConnectionEventHandler for Handler {
             // NEW never follows the eager CONNECTING set by create_offer/set_remote_description.
             _ => return,
         };
-        log::debug!(target: "engine::peer", "connection state {state:?}");
+        log::info!(target: "engine::peer", "connection state {state:?}");
         if state == PeerState::Failed {
             log::error!(target: "engine::peer", "WebRTC connection failed (ICE found no working candidate pair, or DTLS/SCTP failed).");
         }

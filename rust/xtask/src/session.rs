@@ -224,7 +224,7 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: 
 
     // Report.
     let mut report = format!(
-        "### {} session: {} Godot processes, {pings} pings per peer and mode\n\n| peer | id | connect ms |{}\n|---|---|---|{}\n",
+        "### {} session: {} Godot processes, {pings} pings per peer and mode\n\n| peer | id | connect ms | fps |{}\n|---|---|---|---|{}\n",
         if mode == "mesh" { "mesh" } else { "server/client (relay)" },
         everyone.len(),
         MODES.iter().map(|m| format!(" {m} p50/p99 µs | {m} sent/recv/lost |")).collect::<String>(),
@@ -235,7 +235,7 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: 
     rows.push(&rejoin);
     for name in rows {
         let Some(r) = tally.results.get(name) else { continue };
-        report += &format!("| {name} | {} | {} |", tally.ids.get(name).copied().unwrap_or(0), tally.connect_ms.get(name).copied().unwrap_or(0));
+        report += &format!("| {name} | {} | {} | {} |", tally.ids.get(name).copied().unwrap_or(0), tally.connect_ms.get(name).copied().unwrap_or(0), r["fps"]);
         for m in MODES {
             let s = &r["modes"][m];
             report += &format!(" {}/{} | {}/{}/{} |", s["p50_us"], s["p99_us"], s["sent"], s["received"], s["lost"]);
@@ -248,6 +248,8 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: 
         }
         report += "\n";
     }
+    report += "\nRPCs are handled once per frame, so a round trip is bound by the frame rate (fps during the \
+               pings; the processes share two cores).\n";
     if leave_at > 0 {
         report += "\n";
         for (what, at, limit) in [("leave", leave_at, LEAVE_LIMIT_MS), ("kill", kill_at, KILL_LIMIT_MS)] {

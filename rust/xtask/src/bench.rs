@@ -146,7 +146,7 @@ pub fn bench() -> Result<()> {
         Ok(note) => notes.extend(note),
         Err(e) => notes.push(format!("chart: {e}")),
     }
-    update_readme(&table)?;
+    crate::project::update_readme_section("bench", &table)?;
     println!("\n{table}");
     println!("written: target/bench/results.json, results.md, chart.png; README table updated");
     for n in &notes {
@@ -202,15 +202,4 @@ pub fn markdown(results: &Map<String, Value>) -> String {
     t += "\nLoopback, both peers in one process, this repository's 2-core machine; `cargo xtask bench`. \
           The ratio is oriented so that above 1 means ours is better.\n";
     t
-}
-
-fn update_readme(table: &str) -> Result<()> {
-    let path = root().join("README.md");
-    let readme = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-    let (start, end) = ("<!-- bench:start -->", "<!-- bench:end -->");
-    let (Some(a), Some(b)) = (readme.find(start), readme.find(end)) else {
-        return Err("README.md has no <!-- bench:start --> / <!-- bench:end --> markers".into());
-    };
-    let new = format!("{}{start}\n{table}{}", &readme[..a], &readme[b..]);
-    std::fs::write(&path, new).map_err(|e| e.to_string())
 }

@@ -11,11 +11,13 @@
 //! - `godot`: find or install Godot, run it under a timeout.
 //! - `project`: build the extension and lay it into a Godot project.
 //! - `session`: the multi-process multiplayer session (signaling server + 4 Godot processes).
+//! - `interop`: the addon against other WebRTC stacks (aiortc).
 //! - `bench`, `chart`: the benchmark run, its table and its PNG chart.
 
 mod bench;
 mod chart;
 mod godot;
+mod interop;
 mod project;
 mod session;
 
@@ -110,6 +112,24 @@ fn test() -> Result<()> {
     println!("{passed} passed, {failed} failed");
     if failed > 0 {
         failures.push(format!("{failed} multi-process sessions failed"));
+    }
+
+    println!("== Interop: Godot with this addon against aiortc, both roles");
+    match interop::run_all(&godot, &project_dir, &signaling) {
+        Ok((checks, problems)) => {
+            let ok = checks.iter().filter(|c| c.passed).count();
+            println!("{ok} passed, {} failed", checks.len() - ok + problems.len());
+            for p in &problems {
+                println!("FAIL interop: {p}");
+            }
+            if ok != checks.len() || !problems.is_empty() || checks.is_empty() {
+                failures.push("interop checks failed".into());
+            }
+        }
+        Err(e) => {
+            println!("FAIL interop: {e}\n0 passed, 1 failed");
+            failures.push(format!("interop: {e}"));
+        }
     }
     if failures.is_empty() {
         println!("xtask test: all suites passed");

@@ -88,3 +88,16 @@ pub fn package() -> Result<()> {
     println!("{} ({:.1} MB)", out.join("addons/webrtc_rs").display(), size as f64 / 1e6);
     Ok(())
 }
+
+/// Replaces what stands between `<!-- NAME:start -->` and `<!-- NAME:end -->` in the README
+/// (tables that commands generate: `bench`, `interop`).
+pub fn update_readme_section(name: &str, content: &str) -> Result<()> {
+    let path = root().join("README.md");
+    let readme = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+    let (start, end) = (format!("<!-- {name}:start -->"), format!("<!-- {name}:end -->"));
+    let (Some(a), Some(b)) = (readme.find(&start), readme.find(&end)) else {
+        return Err(format!("README.md has no {start} / {end} markers"));
+    };
+    let new = format!("{}{start}\n{content}{}", &readme[..a], &readme[b..]);
+    std::fs::write(&path, new).map_err(|e| e.to_string())
+}

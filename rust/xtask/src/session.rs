@@ -27,9 +27,9 @@ pub struct Outcome {
     pub problems: Vec<String>,
 }
 
-struct Proc {
+pub(crate) struct Proc {
     name: String,
-    child: Child,
+    pub(crate) child: Child,
 }
 
 impl Drop for Proc {
@@ -45,7 +45,7 @@ fn unix_ms() -> u64 {
 
 /// Starts `cmd` with its stdout lines sent to `tx` as `(name, line)` (and copied to
 /// `<name>.out`); stderr goes to `<name>.log`.
-fn spawn(mut cmd: Command, name: &str, tx: &mpsc::Sender<(String, String)>, logs: &Path) -> Result<Proc> {
+pub(crate) fn spawn(mut cmd: Command, name: &str, tx: &mpsc::Sender<(String, String)>, logs: &Path) -> Result<Proc> {
     let log = std::fs::File::create(logs.join(format!("{name}.log"))).map_err(|e| e.to_string())?;
     cmd.stdout(Stdio::piped()).stderr(log);
     let mut child = cmd.spawn().map_err(|e| format!("start {name}: {e}"))?;

@@ -61,6 +61,8 @@ pub(crate) fn start(config: PeerConfig, shared: Arc<PeerShared>) -> Result<mpsc:
 /// webrtc-rs callbacks, written into the shared state.
 struct Handler {
     shared: Arc<PeerShared>,
+    /// Local candidates handed out; none at the end of gathering means no path can exist.
+    candidates: std::sync::atomic::AtomicUsize,
     pc: OnceLock<Weak<dyn RtcPeerConnection>>,
     rt: tokio::runtime::Handle,
 }
@@ -70,6 +72,7 @@ impl PeerConnectionEventHandler for Handler {
     async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
         match event.candidate.to_json() {
             Ok(init) => {
+                self.candidates.fetch_add(1, Ordering::AcqRel);
                 let mid = self.shared.local_mid.lock().unwrap_or_else(|e| e.into_inner()).clone();
                 self.shared.push_event(Event::IceCandidate { mid, mline_index: 0, candidate: init.candidate });
             }
@@ -84,6 +87,16 @@ impl PeerConnectionEventHandler for Handler {
             _ => GatheringState::New,
         };
         self.shared.gathering.set(state);
+        if state == GatheringState::Complete && self.candidates.load(Ordering::Acquire) == 0 {
+            // ICE would wait forever for a pair it can never form: fail now, and say why.
+            fail(
+                &self.shared,
+                "ICE gathering finished without a single local candidate, so no connection is possible. \
+                 With iceTransportPolicy \"relay\" this means no TURN allocation succeeded: check the TURN \
+                 server's URL, username and credential (the warnings above give the server's answer)."
+                    .to_string(),
+            );
+        }
     }
 
     async fn on_signaling_state_change(&self, state: RTCSignalingState) {
@@ -174,7 +187,7 @@ fn rtc_config(config: &PeerConfig) -> webrtc::peer_connection::RTCConfiguration 
 
 async fn build(config: &PeerConfig, shared: &Arc<PeerShared>) -> Result<Arc<dyn RtcPeerConnection>> {
     let rt = tokio::runtime::Handle::current();
-    let handler = Arc::new(Handler { shared: shared.clone(), pc: OnceLock::new(), rt });
+    let handler = Arc::new(Handler { shared: shared.clone(), candidates: Default::default(), pc: OnceLock::new(), rt });
     let attempt = |mdns: bool| {
         let mode = if mdns { rtc::ice::mdns::MulticastDnsMode::QueryOnly } else { rtc::ice::mdns::MulticastDnsMode::Disabled };
         let settings = SettingEngineBuilder::new()

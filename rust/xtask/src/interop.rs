@@ -1,7 +1,8 @@
 //! Interop with independent WebRTC stacks: a headless Godot peer using this addon
 //! (`godot_project/interop/interop_peer.gd`) meets the other stack in a lobby of our signaling
 //! server, once as offerer and once as answerer. The other side echoes what it receives.
-//! Stacks so far: aiortc (PyPI, pure Python), through `interop/aiortc_peer.py`.
+//! Stacks so far: aiortc (PyPI, pure Python), through `interop/aiortc_peer.py`; and a real
+//! STUN/TURN server, Debian's coturn, started here on 127.0.0.1 (`interop/turn_test.gd`).
 
 use crate::session::spawn;
 use crate::{Result, root, run};
@@ -67,18 +68,7 @@ pub fn run_all(godot: &Path, project: &Path, signaling: &Path) -> Result<(Vec<Ch
         let deadline = Instant::now() + Duration::from_secs(120);
         let mut godot_status = None;
         while Instant::now() < deadline {
-            while let Ok((from, line)) = rx.try_recv() {
-                if from != name {
-                    continue;
-                }
-                for (prefix, passed) in [("PASS ", true), ("FAIL ", false)] {
-                    if let Some(rest) = line.strip_prefix(prefix) {
-                        let what = rest.splitn(3, ' ').nth(2).unwrap_or(rest).to_string();
-                        checks.push(Check { stack: "aiortc".into(), role: role.into(), what, passed });
-                        println!("{line}");
-                    }
-                }
-            }
+            take_checks(&rx, &name, &mut checks);
             if godot_status.is_none() {
                 godot_status = godot_proc.child.try_wait().map_err(|e| e.to_string())?;
             }
@@ -96,6 +86,10 @@ pub fn run_all(godot: &Path, project: &Path, signaling: &Path) -> Result<(Vec<Ch
             Ok(Some(s)) if s.success() => {}
             status => problems.push(format!("aiortc as {other}: the aiortc peer did not end cleanly ({status:?})")),
         }
+    }
+    match run_turn(godot, project, &work, &tx, &rx) {
+        Ok(mut c) => checks.append(&mut c),
+        Err(e) => problems.push(format!("coturn: {e}")),
     }
     let table = table(&checks);
     std::fs::write(work.join("table.md"), &table).map_err(|e| e.to_string())?;
@@ -149,5 +143,64 @@ fn cell(checks: &[Check], stack: &str, role: &str, what: &str) -> &'static str {
         Some(c) if c.passed => "✔",
         Some(_) => "✘",
         None => "–",
+    }
+}
+
+/// A UDP port free on 127.0.0.1 right now.
+fn free_udp_port() -> Result<u16> {
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    Ok(sock.local_addr().map_err(|e| e.to_string())?.port())
+}
+
+/// coturn with a user on 127.0.0.1, and the Godot TURN/STUN checks against it.
+fn run_turn(godot: &Path, project: &Path, work: &Path, tx: &mpsc::Sender<(String, String)>, rx: &mpsc::Receiver<(String, String)>) -> Result<Vec<Check>> {
+    let turnserver = ["/usr/bin/turnserver", "/usr/sbin/turnserver"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.exists())
+        .ok_or("coturn is not installed (Debian: apt-get install coturn; .ci/run does it)")?;
+    let port = free_udp_port()?.to_string();
+    let (user, password) = ("godot", "webrtc-rs-secret");
+    let mut cmd = Command::new(turnserver);
+    cmd.args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--lt-cred-mech", "--realm=webrtc-rs.test"])
+        .arg(format!("--listening-port={port}"))
+        .arg(format!("--user={user}:{password}"))
+        // Peers are on loopback too; coturn refuses to relay to loopback unless told.
+        .args(["--allow-loopback-peers", "--no-tls", "--no-dtls", "--no-cli", "--log-file=stdout", "--simple-log"]);
+    let _coturn = spawn(cmd, "coturn", tx, work)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let mut cmd = crate::godot::command(godot, project, "res://interop/turn_test.gd");
+    cmd.args(["--", "--port", &port, "--user", user, "--password", password]);
+    let mut proc_ = spawn(cmd, "godot-turn", tx, work)?;
+    let mut checks = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(150);
+    loop {
+        take_checks(rx, "godot-turn", &mut checks);
+        match proc_.child.try_wait().map_err(|e| e.to_string())? {
+            Some(status) if status.success() => break,
+            Some(status) => return Err(format!("turn_test.gd exited with {status}; checks so far: {}", checks.len())),
+            None if Instant::now() > deadline => return Err("turn_test.gd did not finish within 150 s".into()),
+            None => std::thread::sleep(Duration::from_millis(50)),
+        }
+    }
+    std::thread::sleep(Duration::from_millis(200)); // lines printed just before exit
+    take_checks(rx, "godot-turn", &mut checks);
+    Ok(checks)
+}
+
+/// Moves `PASS|FAIL <stack> <role>: <what>` lines of process `from` into `checks`, echoing them.
+fn take_checks(rx: &mpsc::Receiver<(String, String)>, from: &str, checks: &mut Vec<Check>) {
+    while let Ok((name, line)) = rx.try_recv() {
+        if name != from {
+            continue;
+        }
+        let passed = line.starts_with("PASS ");
+        if !passed && !line.starts_with("FAIL ") {
+            continue;
+        }
+        let mut words = line[5..].splitn(3, ' ');
+        let (Some(stack), Some(role), Some(what)) = (words.next(), words.next(), words.next()) else { continue };
+        println!("{line}");
+        checks.push(Check { stack: stack.into(), role: role.trim_end_matches(':').into(), what: what.into(), passed });
     }
 }

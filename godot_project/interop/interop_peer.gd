@@ -14,6 +14,8 @@ var remote_id := 0
 var channels := {} # label -> WebRTCDataChannel
 var passed := 0
 var failed := 0
+var remote_candidates: Array = [] # candidate lines the other side sent
+var refused_candidates := 0
 
 func _init() -> void:
 	var a := OS.get_cmdline_user_args()
@@ -56,7 +58,9 @@ func _pump() -> void:
 				if err != OK:
 					_check(false, "set_remote_description(%s) = %d" % [msg.type, err])
 			"candidate":
-				pc.add_ice_candidate(str(msg.data.get("mid", "0")), int(msg.data.get("index", 0)), str(msg.data.get("candidate", "")))
+				remote_candidates.append(str(msg.data.get("candidate", "")))
+				if pc.add_ice_candidate(str(msg.data.get("mid", "0")), int(msg.data.get("index", 0)), str(msg.data.get("candidate", ""))) != OK:
+					refused_candidates += 1
 
 func _wait(cond: Callable, seconds: float) -> bool:
 	var deadline := Time.get_ticks_msec() + int(seconds * 1000)
@@ -94,6 +98,9 @@ func _run() -> void:
 	pc.session_description_created.connect(_on_description)
 	pc.ice_candidate_created.connect(_on_candidate)
 	pc.data_channel_received.connect(_on_channel)
+	# Before anything else: the other side's offer may arrive with the join, and channels can
+	# only be created in STATE_NEW.
+	channels["negotiated"] = pc.create_data_channel("negotiated", {"negotiated": true, "id": 5})
 	if ws.connect_to_url(args.url) != OK:
 		_finish("cannot reach the signaling server")
 		return
@@ -104,7 +111,6 @@ func _run() -> void:
 	if not await _wait(func(): return remote_id != 0, 30.0):
 		_finish("the %s peer never joined" % args.stack)
 		return
-	channels["negotiated"] = pc.create_data_channel("negotiated", {"negotiated": true, "id": 5})
 	if args.role == "offer":
 		channels["reliable"] = pc.create_data_channel("reliable", {})
 		channels["unordered"] = pc.create_data_channel("unordered", {"ordered": false, "maxRetransmits": 0})
@@ -116,6 +122,11 @@ func _run() -> void:
 		_finish()
 		return
 	_check(pc.get_connection_state() == WebRTCPeerConnection.STATE_CONNECTED, "STATE_CONNECTED")
+	var mdns := remote_candidates.filter(func(c): return c.contains(".local "))
+	_check(refused_candidates == 0, "every remote candidate accepted (%d, %d of them mDNS .local)" % [remote_candidates.size(), mdns.size()])
+	if args.stack == "chromium":
+		# Chromium hides host addresses behind mDNS names unless told not to: they must work.
+		_check(not mdns.is_empty(), "the browser's mDNS-hidden host candidates arrive and the peers connect")
 	_check(not channels.unordered.is_ordered() and channels.reliable.is_ordered(), "ordered flags")
 	_check(channels.reliable.get_id() != 65535 and channels.reliable.get_id() != channels.unordered.get_id(), "in-band ids assigned")
 	var max_size: int = channels.reliable.call("get_max_message_size")

@@ -1,7 +1,9 @@
 //! Interop with independent WebRTC stacks: a headless Godot peer using this addon
 //! (`godot_project/interop/interop_peer.gd`) meets the other stack in a lobby of our signaling
 //! server, once as offerer and once as answerer. The other side echoes what it receives.
-//! Stacks so far: aiortc (PyPI, pure Python), through `interop/aiortc_peer.py`; and a real
+//! Stacks: aiortc (PyPI, pure Python) through `interop/aiortc_peer.py`; headless Chromium (the
+//! browser's own RTCPeerConnection, as Godot web exports use it, mDNS hiding of host addresses
+//! left on) through `interop/browser_peer.html`; and a real
 //! STUN/TURN server, Debian's coturn, started here on 127.0.0.1 (`interop/turn_test.gd`).
 
 use crate::session::spawn;
@@ -50,41 +52,72 @@ pub fn run_all(godot: &Path, project: &Path, signaling: &Path) -> Result<(Vec<Ch
     let url = wait_line(&rx, "signaling", "listening on ", Duration::from_secs(10))?.trim_start_matches("listening on ").to_string();
     let mut checks = Vec::new();
     let mut problems = Vec::new();
-    for (role, other) in [("offer", "answer"), ("answer", "offer")] {
-        let name = format!("godot-{role}");
-        let mut cmd = crate::godot::command(godot, project, "res://interop/interop_peer.gd");
-        cmd.args(["--", "--url", &url, "--role", role, "--stack", "aiortc"]);
-        let mut godot_proc = spawn(cmd, &name, &tx, &work)?;
-        let lobby = match wait_line(&rx, &name, "LOBBY ", Duration::from_secs(30)) {
-            Ok(l) => l.split_whitespace().nth(1).unwrap_or("").to_string(),
-            Err(e) => {
-                problems.push(format!("aiortc/{role}: {e}"));
-                continue;
-            }
-        };
-        let mut cmd = Command::new(&python);
-        cmd.arg(root().join("interop/aiortc_peer.py")).args(["--url", &url, "--lobby", &lobby, "--role", other]);
-        let mut py_proc = spawn(cmd, &format!("aiortc-{other}"), &tx, &work)?;
-        let deadline = Instant::now() + Duration::from_secs(120);
-        let mut godot_status = None;
-        while Instant::now() < deadline {
-            take_checks(&rx, &name, &mut checks);
-            if godot_status.is_none() {
+    let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.exists());
+    if chromium.is_none() {
+        problems.push("chromium is not installed (Debian: apt-get install chromium; .ci/run does it)".into());
+    }
+    for stack in ["aiortc", "chromium"] {
+        for (role, other) in [("offer", "answer"), ("answer", "offer")] {
+            let name = format!("godot-{stack}-{role}");
+            let mut cmd = crate::godot::command(godot, project, "res://interop/interop_peer.gd");
+            cmd.args(["--", "--url", &url, "--role", role, "--stack", stack]);
+            let mut godot_proc = spawn(cmd, &name, &tx, &work)?;
+            let lobby = match wait_line(&rx, &name, "LOBBY ", Duration::from_secs(30)) {
+                Ok(l) => l.split_whitespace().nth(1).unwrap_or("").to_string(),
+                Err(e) => {
+                    problems.push(format!("{stack}/{role}: {e}"));
+                    continue;
+                }
+            };
+            let peer_cmd = match (stack, &chromium) {
+                ("aiortc", _) => {
+                    let mut cmd = Command::new(&python);
+                    cmd.arg(root().join("interop/aiortc_peer.py")).args(["--url", &url, "--lobby", &lobby, "--role", other]);
+                    cmd
+                }
+                (_, Some(browser)) => {
+                    let profile = work.join(format!("chromium-profile-{role}"));
+                    let _ = std::fs::remove_dir_all(&profile);
+                    let page = format!("file://{}?url={url}&lobby={lobby}&role={other}", root().join("interop/browser_peer.html").display());
+                    let mut cmd = Command::new(browser);
+                    // Headless, as root, and quiet on a machine with no network but loopback.
+                    cmd.args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+                        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+                        .arg(format!("--user-data-dir={}", profile.display()))
+                        .arg(page);
+                    cmd
+                }
+                _ => continue,
+            };
+            let mut peer = spawn(peer_cmd, &format!("{stack}-{other}"), &tx, &work)?;
+            let deadline = Instant::now() + Duration::from_secs(120);
+            let mut godot_status = None;
+            while Instant::now() < deadline {
+                take_checks(&rx, &name, &mut checks);
                 godot_status = godot_proc.child.try_wait().map_err(|e| e.to_string())?;
+                if godot_status.is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
             }
-            if godot_status.is_some() && matches!(py_proc.child.try_wait(), Ok(Some(_))) {
-                break;
+            std::thread::sleep(Duration::from_millis(200)); // lines printed just before exit
+            take_checks(&rx, &name, &mut checks);
+            match godot_status {
+                Some(s) if s.success() => {}
+                Some(s) => problems.push(format!("{stack}, Godot {role}: exited with {s} (logs: {})", work.display())),
+                None => problems.push(format!("{stack}, Godot {role}: did not finish within 120 s")),
             }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        match godot_status {
-            Some(s) if s.success() => {}
-            Some(s) => problems.push(format!("aiortc, Godot {role}: exited with {s} (logs: {})", work.display())),
-            None => problems.push(format!("aiortc, Godot {role}: did not finish within 120 s")),
-        }
-        match py_proc.child.try_wait() {
-            Ok(Some(s)) if s.success() => {}
-            status => problems.push(format!("aiortc as {other}: the aiortc peer did not end cleanly ({status:?})")),
+            if stack == "aiortc" {
+                // The aiortc peer ends by itself after "bye".
+                let end = Instant::now() + Duration::from_secs(10);
+                while Instant::now() < end && matches!(peer.child.try_wait(), Ok(None)) {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                match peer.child.try_wait() {
+                    Ok(Some(s)) if s.success() => {}
+                    status => problems.push(format!("aiortc as {other}: the aiortc peer did not end cleanly ({status:?})")),
+                }
+            } // a browser page never ends by itself: dropping `peer` kills it
         }
     }
     match run_turn(godot, project, &work, &tx, &rx) {

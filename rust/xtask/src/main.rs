@@ -114,7 +114,7 @@ fn test() -> Result<()> {
         failures.push(format!("{failed} multi-process sessions failed"));
     }
 
-    println!("== Interop: Godot with this addon against aiortc, both roles");
+    println!("== Interop: Godot with this addon against aiortc and Chromium (both roles), and coturn");
     match interop::run_all(&godot, &project_dir, &signaling) {
         Ok((checks, problems)) => {
             let ok = checks.iter().filter(|c| c.passed).count();

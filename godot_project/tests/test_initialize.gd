@@ -18,6 +18,7 @@ func test_valid_configurations() -> void:
 	check_eq(_init_err({"iceTransportPolicy": "relay", "iceServers": [{"urls": "turn:127.0.0.1", "username": "u", "credential": "p"}]}), OK, "relay policy")
 	check_eq(_init_err({"iceTransportPolicy": "all", "bundlePolicy": "max-bundle", "whatever": 1}), OK, "unknown keys are ignored")
 	check_eq(_init_err({"webrtc_rs": {"includeLoopback": false, "multicastDns": false}}), OK, "engine options")
+	check_eq(_init_err({"webrtc_rs": {"bindAddresses": ["127.0.0.1:0"]}}), OK, "bind addresses")
 	check_eq(_init_err({"iceServers": [{"urls": ["stun:no-such-host.invalid:3478"]}]}), OK, "unresolvable STUN does not fail")
 
 func test_unsupported_turn_transports_warn_but_succeed() -> void:
@@ -41,6 +42,8 @@ func test_wrong_types_and_bad_urls() -> void:
 		{"iceTransportPolicy": "relay"},
 		{"webrtc_rs": []},
 		{"webrtc_rs": {"includeLoopback": "yes"}},
+		{"webrtc_rs": {"bindAddresses": "127.0.0.1:0"}},
+		{"webrtc_rs": {"bindAddresses": ["localhost"]}},
 	]
 	for config in bad:
 		check_eq(_init_err(config), ERR_INVALID_PARAMETER, "initialize(%s)" % var_to_str(config))

@@ -36,6 +36,9 @@ pub struct PeerConfig {
     /// Resolve remote `.local` (mDNS) candidates, as browsers send them. Falls back to off where
     /// the machine cannot join the multicast group.
     pub mdns: bool,
+    /// Local UDP addresses to bind instead of every interface (`0.0.0.0:0`): e.g. one interface,
+    /// or fixed ports a firewall lets through. Empty: every interface (and loopback, see above).
+    pub bind_addresses: Vec<std::net::SocketAddr>,
 }
 
 impl Default for PeerConfig {
@@ -45,6 +48,7 @@ impl Default for PeerConfig {
             ice_transport_policy: IceTransportPolicy::All,
             include_loopback: true,
             mdns: true,
+            bind_addresses: Vec::new(),
         }
     }
 }

@@ -201,9 +201,12 @@ async fn build(config: &PeerConfig, shared: &Arc<PeerShared>) -> Result<Arc<dyn 
             .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
             .build();
         // A wildcard binds every non-loopback interface; loopback must be named to be used.
-        let mut addrs = vec!["0.0.0.0:0".to_string()];
-        if config.include_loopback {
-            addrs.push("127.0.0.1:0".to_string());
+        let mut addrs: Vec<String> = config.bind_addresses.iter().map(|a| a.to_string()).collect();
+        if addrs.is_empty() {
+            addrs.push("0.0.0.0:0".to_string());
+            if config.include_loopback {
+                addrs.push("127.0.0.1:0".to_string());
+            }
         }
         PeerConnectionBuilder::new()
             .with_configuration(rtc_config(config))

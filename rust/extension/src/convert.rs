@@ -48,7 +48,8 @@ fn get_uint(dict: &VarDictionary, key: &str, max: i64) -> Result<Option<i64>> {
     Ok(Some(n))
 }
 
-/// `initialize()`'s W3C `RTCConfiguration` plus `webrtc_rs: {includeLoopback, multicastDns}`.
+/// `initialize()`'s W3C `RTCConfiguration` plus `webrtc_rs: {includeLoopback, multicastDns,
+/// bindAddresses}`.
 pub fn peer_config(dict: &VarDictionary) -> Result<PeerConfig> {
     let mut config = PeerConfig::default();
     if let Some(servers) = dict.get("iceServers") {
@@ -74,6 +75,15 @@ pub fn peer_config(dict: &VarDictionary) -> Result<PeerConfig> {
         }
         if let Some(v) = get_bool(&extra, "multicastDns")? {
             config.mdns = v;
+        }
+        if let Some(list) = extra.get("bindAddresses") {
+            let key = "webrtc_rs.bindAddresses";
+            let arr: VarArray = list.try_to().map_err(|_| type_error(key, "an Array of \"ip:port\" Strings", &list))?;
+            for a in arr.iter_shared() {
+                let text = a.to_string();
+                let addr = (a.get_type() == VariantType::STRING).then(|| text.parse::<std::net::SocketAddr>().ok()).flatten();
+                config.bind_addresses.push(addr.ok_or_else(|| Error::invalid(format!("'{key}': '{text}' is not an \"ip:port\" address.")))?);
+            }
         }
     }
     Ok(config)

@@ -6,7 +6,8 @@ server, and echoes every message back as it came (text stays text, binary stays 
 
 As offerer it opens the in-band channels "reliable" (ordered) and "unordered" (ordered: false,
 maxRetransmits: 0); both sides create the negotiated channel "negotiated" with id 5. It closes
-the channel "closeme" when asked ("close-please" on it), and exits when the Godot peer says "bye".
+the channel "closeme" when asked ("close-please" on it), answers "empty-please" with an empty text
+and an empty binary message, and exits when the Godot peer says "bye".
 """
 import argparse
 import asyncio
@@ -50,6 +51,10 @@ async def main():
                 return
             if channel.label == "closeme" and message == "close-please":
                 channel.close()
+                return
+            if message == "empty-please":
+                channel.send("")  # 0-byte text, then 0-byte binary
+                channel.send(b"")
                 return
             channel.send(message)  # str stays text, bytes stay binary
 

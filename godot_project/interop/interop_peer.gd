@@ -140,6 +140,13 @@ func _run() -> void:
 			_check(await _echo(channels[label], data, true), "%s: %d B text echoed as text" % [label, size])
 			data[0] = 255 # not UTF-8: only valid as binary
 			_check(await _echo(channels[label], data, false), "%s: %d B binary echoed as binary" % [label, size])
+	# 0 bytes: Godot's put_packet() cannot send an empty packet, so the other side sends them.
+	var r: WebRTCDataChannel = channels.reliable
+	r.write_mode = WebRTCDataChannel.WRITE_MODE_TEXT
+	r.put_packet("empty-please".to_utf8_buffer())
+	var two := await _wait(func(): return r.get_available_packet_count() >= 2, 5.0)
+	var empty_ok := two and r.get_packet().is_empty() and r.was_string_packet() and r.get_packet().is_empty() and not r.was_string_packet()
+	_check(empty_ok, "0 B text and 0 B binary arrive as empty packets")
 	var u: WebRTCDataChannel = channels.unordered
 	u.write_mode = WebRTCDataChannel.WRITE_MODE_BINARY
 	for i in 20:

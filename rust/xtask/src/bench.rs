@@ -3,7 +3,7 @@
 //! libdatachannel (the engine of Godot's official plugin, from PyPI) in one run, side by side.
 //! Writes `target/bench/results.{json,md}` and `chart.png`, and the table into the README.
 
-use crate::{Result, cargo, root, run};
+use crate::{Result, root, run};
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -99,9 +99,7 @@ pub fn bench() -> Result<()> {
     let out_dir = root().join("target/bench");
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
     let lib = crate::project::build_extension(true)?;
-    let mut cmd = cargo();
-    cmd.args(["build", "--release", "-p", "webrtc-rs-bench"]);
-    run(cmd, "cargo build (bench)")?;
+    crate::project::cargo_build("webrtc-rs-bench", true)?;
     let godot = crate::godot::find_or_install()?;
     let project_dir = root().join("godot_project");
     crate::project::install_addon(&lib, &project_dir)?;

@@ -16,15 +16,20 @@ pub fn target_dir() -> PathBuf {
     std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"))
 }
 
-/// Builds the extension and copies it into `addons/webrtc_rs/bin/`; returns the copy's path.
-pub fn build_extension(release: bool) -> Result<PathBuf> {
+/// `cargo build -p package [--release]`; returns the profile's output folder.
+pub fn cargo_build(package: &str, release: bool) -> Result<PathBuf> {
     let mut cmd = cargo();
-    cmd.args(["build", "-p", "webrtc-rs-extension"]);
+    cmd.args(["build", "-p", package]);
     if release {
         cmd.arg("--release");
     }
-    run(cmd, "cargo build (extension)")?;
-    let built = target_dir().join(if release { "release" } else { "debug" }).join(lib_name());
+    run(cmd, &format!("cargo build -p {package}"))?;
+    Ok(target_dir().join(if release { "release" } else { "debug" }))
+}
+
+/// Builds the extension and copies it into `addons/webrtc_rs/bin/`; returns the copy's path.
+pub fn build_extension(release: bool) -> Result<PathBuf> {
+    let built = cargo_build("webrtc-rs-extension", release)?.join(lib_name());
     let bin = root().join("addons/webrtc_rs/bin");
     std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
     let dest = bin.join(lib_name());
@@ -34,14 +39,8 @@ pub fn build_extension(release: bool) -> Result<PathBuf> {
 
 /// Builds the signaling server; returns the binary's path.
 pub fn build_signaling(release: bool) -> Result<PathBuf> {
-    let mut cmd = cargo();
-    cmd.args(["build", "-p", "webrtc-rs-signaling"]);
-    if release {
-        cmd.arg("--release");
-    }
-    run(cmd, "cargo build (signaling)")?;
     let exe = if cfg!(windows) { "webrtc-rs-signaling.exe" } else { "webrtc-rs-signaling" };
-    Ok(target_dir().join(if release { "release" } else { "debug" }).join(exe))
+    Ok(cargo_build("webrtc-rs-signaling", release)?.join(exe))
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {

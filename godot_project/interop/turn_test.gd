@@ -81,7 +81,8 @@ func _run() -> void:
 	var p := Pair.new({"iceServers": [{"urls": [turn], "username": args.user, "credential": args.password}], "iceTransportPolicy": "relay"})
 	var up := await _wait(p, p.open, 20.0)
 	_check(up, "relay-only peers connect through TURN")
-	_check(_all_of_type(p.cand_a, "relay") and _all_of_type(p.cand_b, "relay"), "every candidate is a relay candidate (%d, %d)" % [p.cand_a.size(), p.cand_b.size()])
+	print("relay candidates: %d and %d" % [p.cand_a.size(), p.cand_b.size()])
+	_check(_all_of_type(p.cand_a, "relay") and _all_of_type(p.cand_b, "relay"), "every candidate is a relay candidate")
 	if up:
 		p.ca.put_packet("through the relay".to_utf8_buffer())
 		var got := await _wait(p, func(): return p.cb.get_available_packet_count() > 0, 5.0)
@@ -94,7 +95,8 @@ func _run() -> void:
 	var bad := Pair.new({"iceServers": [{"urls": [turn], "username": args.user, "credential": "wrong"}], "iceTransportPolicy": "relay"})
 	var start := Time.get_ticks_msec()
 	var failed_state := await _wait(bad, func(): return bad.a.get_connection_state() == WebRTCPeerConnection.STATE_FAILED, 30.0)
-	_check(failed_state, "wrong TURN credentials end in STATE_FAILED (after %d ms)" % (Time.get_ticks_msec() - start))
+	print("wrong credentials: STATE_FAILED after %d ms" % (Time.get_ticks_msec() - start))
+	_check(failed_state, "wrong TURN credentials end in STATE_FAILED")
 	bad.close()
 	# 3. STUN: a server-reflexive candidate appears.
 	var s := Pair.new({"iceServers": [{"urls": ["stun:127.0.0.1:%s" % args.port]}]})

@@ -82,7 +82,7 @@ impl ChannelShared {
     }
 
     fn inbox(&self) -> std::sync::MutexGuard<'_, Inbox> {
-        self.inbox.lock().unwrap_or_else(|e| e.into_inner())
+        crate::lock(&self.inbox)
     }
 
     pub fn publish(&self) {

@@ -73,7 +73,7 @@ impl PeerConnectionEventHandler for Handler {
         match event.candidate.to_json() {
             Ok(init) => {
                 self.candidates.fetch_add(1, Ordering::AcqRel);
-                let mid = self.shared.local_mid.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                let mid = crate::lock(&self.shared.local_mid).clone();
                 self.shared.push_event(Event::IceCandidate { mid, mline_index: 0, candidate: init.candidate });
             }
             Err(e) => log::warn!(target: "engine::peer", "could not encode a local ICE candidate: {e}"),
@@ -127,11 +127,7 @@ impl PeerConnectionEventHandler for Handler {
         }
         self.shared.state.set_unless(state, |s| s == PeerState::Closed);
         if matches!(state, PeerState::Closed | PeerState::Failed) {
-            for ch in self.shared.channels.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-                if let Some(ch) = ch.upgrade() {
-                    ch.mark_closed();
-                }
-            }
+            self.shared.for_each_channel(ChannelShared::mark_closed);
         }
     }
 
@@ -301,9 +297,9 @@ async fn run(pc: Arc<dyn RtcPeerConnection>, shared: Arc<PeerShared>, mut comman
 /// must not overtake it.
 async fn apply_local(pc: &Arc<dyn RtcPeerConnection>, shared: &PeerShared, desc: RTCSessionDescription, kind: SdpKind) {
     if let Some(mid) = sdp::first_mid(&desc.sdp) {
-        *shared.local_mid.lock().unwrap_or_else(|e| e.into_inner()) = mid;
+        *crate::lock(&shared.local_mid) = mid;
     }
-    *shared.local_sdp.lock().unwrap_or_else(|e| e.into_inner()) = Some(desc.sdp.clone());
+    *crate::lock(&shared.local_sdp) = Some(desc.sdp.clone());
     shared.push_event(Event::SessionDescription { kind, sdp: desc.sdp.clone() });
     if let Err(e) = pc.set_local_description(desc).await {
         fail(shared, format!("Could not apply the local {}: {e}.", kind.as_str()));

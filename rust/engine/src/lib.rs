@@ -32,6 +32,12 @@ pub mod runtime;
 pub mod sdp;
 pub mod state;
 
+/// Locks `m`, going on with the data if a thread panicked while holding it: every value behind
+/// these locks stays consistent between statements, and the engine must not panic in Godot.
+pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub use channel::{ChannelStats, DataChannel, UNSET};
 pub use config::{ChannelConfig, IceServer, IceTransportPolicy, PeerConfig};
 pub use error::{Error, ErrorKind, Result};

@@ -68,7 +68,7 @@ impl log::Log for Collector {
             return;
         }
         let line = LogLine { level, target: record.target().to_string(), message: record.args().to_string() };
-        let mut lines = self.lines.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lines = crate::lock(&self.lines);
         if lines.len() >= CAPACITY {
             lines.pop_front();
             self.lost.fetch_add(1, Ordering::Relaxed);
@@ -99,7 +99,7 @@ pub fn install(verbose: bool) {
 pub fn drain() -> Vec<LogLine> {
     let Some(collector) = COLLECTOR.get() else { return Vec::new() };
     let mut out: Vec<LogLine> = {
-        let mut lines = collector.lines.lock().unwrap_or_else(|e| e.into_inner());
+        let mut lines = crate::lock(&collector.lines);
         if lines.is_empty() && collector.lost.load(Ordering::Relaxed) == 0 {
             return Vec::new();
         }

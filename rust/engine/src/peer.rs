@@ -49,12 +49,12 @@ pub(crate) struct PeerShared {
 impl PeerShared {
     pub fn push_event(&self, event: Event) {
         if self.state.get() != PeerState::Closed {
-            self.events.lock().unwrap_or_else(|e| e.into_inner()).push_back(event);
+            crate::lock(&self.events).push_back(event);
         }
     }
 
     pub fn register_channel(&self, channel: &Arc<ChannelShared>) {
-        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        let mut channels = crate::lock(&self.channels);
         channels.retain(|c| c.strong_count() > 0);
         channels.push(Arc::downgrade(channel));
     }
@@ -63,10 +63,15 @@ impl PeerShared {
     pub fn mark_closed(&self) {
         self.state.set(PeerState::Closed);
         self.signaling.set(SignalingState::Closed);
-        self.events.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        for ch in self.channels.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        crate::lock(&self.events).clear();
+        self.for_each_channel(ChannelShared::mark_closed);
+    }
+
+    /// Runs `f` on every channel of this connection that still exists.
+    pub fn for_each_channel(&self, f: impl Fn(&ChannelShared)) {
+        for ch in crate::lock(&self.channels).iter() {
             if let Some(ch) = ch.upgrade() {
-                ch.mark_closed();
+                f(&ch);
             }
         }
     }
@@ -174,7 +179,7 @@ impl PeerConnection {
     pub fn set_local_description(&mut self, kind: &str, sdp: &str) -> Result<()> {
         let kind = parse_kind(kind)?;
         self.ensure_not_closed("set the local description")?;
-        let same = self.shared.local_sdp.lock().unwrap_or_else(|e| e.into_inner()).as_deref().map(str::trim) == Some(sdp.trim());
+        let same = crate::lock(&self.shared.local_sdp).as_deref().map(str::trim) == Some(sdp.trim());
         if same {
             return Ok(());
         }
@@ -248,12 +253,8 @@ impl PeerConnection {
     /// Takes the events that happened since the last call, oldest first, and makes the
     /// messages every channel received so far readable.
     pub fn poll_events(&self) -> Vec<Event> {
-        for ch in self.shared.channels.lock().unwrap_or_else(|e| e.into_inner()).iter() {
-            if let Some(ch) = ch.upgrade() {
-                ch.publish();
-            }
-        }
-        let mut events = self.shared.events.lock().unwrap_or_else(|e| e.into_inner());
+        self.shared.for_each_channel(ChannelShared::publish);
+        let mut events = crate::lock(&self.shared.events);
         events.drain(..).collect()
     }
 

@@ -9,7 +9,7 @@ static RUNTIME: Mutex<Option<Runtime>> = Mutex::new(None);
 
 /// A handle to the runtime, starting it if needed.
 pub fn handle() -> Handle {
-    let mut guard = RUNTIME.lock().unwrap_or_else(|e| e.into_inner());
+    let mut guard = crate::lock(&RUNTIME);
     if let Some(rt) = guard.as_ref() {
         return rt.handle().clone();
     }
@@ -26,7 +26,7 @@ pub fn handle() -> Handle {
 
 /// Stops the runtime and every connection task on it, waiting at most a second.
 pub fn shutdown() {
-    let rt = RUNTIME.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let rt = crate::lock(&RUNTIME).take();
     if let Some(rt) = rt {
         rt.shutdown_timeout(Duration::from_secs(1));
     }

@@ -6,7 +6,7 @@
 //! left on) through `interop/browser_peer.html`; and a real
 //! STUN/TURN server, Debian's coturn, started here on 127.0.0.1 (`interop/turn_test.gd`).
 
-use crate::session::spawn;
+use crate::session::{spawn, start_signaling, wait_line};
 use crate::{Result, root, run};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -46,10 +46,7 @@ pub fn run_all(godot: &Path, project: &Path, signaling: &Path) -> Result<(Vec<Ch
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
     let python = aiortc_python()?;
     let (tx, rx) = mpsc::channel();
-    let mut server = Command::new(signaling);
-    server.args(["--listen", "127.0.0.1:0"]);
-    let _server = spawn(server, "signaling", &tx, &work)?;
-    let url = wait_line(&rx, "signaling", "listening on ", Duration::from_secs(10))?.trim_start_matches("listening on ").to_string();
+    let (_server, url) = start_signaling(signaling, &tx, &rx, &work)?;
     let mut checks = Vec::new();
     let mut problems = Vec::new();
     let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.exists());
@@ -62,7 +59,7 @@ pub fn run_all(godot: &Path, project: &Path, signaling: &Path) -> Result<(Vec<Ch
             let mut cmd = crate::godot::command(godot, project, "res://interop/interop_peer.gd");
             cmd.args(["--", "--url", &url, "--role", role, "--stack", stack]);
             let mut godot_proc = spawn(cmd, &name, &tx, &work)?;
-            let lobby = match wait_line(&rx, &name, "LOBBY ", Duration::from_secs(30)) {
+            let lobby = match wait_line(&rx, &name, &["LOBBY "], Duration::from_secs(30)) {
                 Ok(l) => l.split_whitespace().nth(1).unwrap_or("").to_string(),
                 Err(e) => {
                     problems.push(format!("{stack}/{role}: {e}"));
@@ -129,17 +126,6 @@ pub fn run_all(godot: &Path, project: &Path, signaling: &Path) -> Result<(Vec<Ch
     // The README shows the table of the last run (a throwaway change in CI's clone).
     crate::project::update_readme_section("interop", &table)?;
     Ok((checks, problems))
-}
-
-fn wait_line(rx: &mpsc::Receiver<(String, String)>, from: &str, prefix: &str, limit: Duration) -> Result<String> {
-    let deadline = Instant::now() + limit;
-    loop {
-        let left = deadline.checked_duration_since(Instant::now()).ok_or_else(|| format!("no '{prefix}' line from {from}"))?;
-        let (name, line) = rx.recv_timeout(left).map_err(|_| format!("no '{prefix}' line from {from}"))?;
-        if name == from && line.starts_with(prefix) {
-            return Ok(line);
-        }
-    }
 }
 
 /// Stack x role x feature, from the checks (written to target/interop/table.md).

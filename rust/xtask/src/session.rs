@@ -64,17 +64,27 @@ pub(crate) fn spawn(mut cmd: Command, name: &str, tx: &mpsc::Sender<(String, Str
     Ok(Proc { name: name.to_string(), child })
 }
 
-/// Waits for a line that `want` accepts, up to `limit`; other lines go to `seen`.
-fn wait_for(rx: &mpsc::Receiver<(String, String)>, limit: Duration, seen: &mut Vec<(String, String)>, mut want: impl FnMut(&str, &str) -> bool) -> Option<(String, String)> {
+/// Waits up to `limit` for a line of process `from` that starts with one of `prefixes`;
+/// other lines are passed over.
+pub(crate) fn wait_line(rx: &mpsc::Receiver<(String, String)>, from: &str, prefixes: &[&str], limit: Duration) -> Result<String> {
     let deadline = Instant::now() + limit;
+    let missing = || format!("no {prefixes:?} line from {from} within {} s", limit.as_secs());
     loop {
-        let left = deadline.checked_duration_since(Instant::now())?;
-        let (name, line) = rx.recv_timeout(left).ok()?;
-        if want(&name, &line) {
-            return Some((name, line));
+        let left = deadline.checked_duration_since(Instant::now()).ok_or_else(missing)?;
+        let (name, line) = rx.recv_timeout(left).map_err(|_| missing())?;
+        if name == from && prefixes.iter().any(|p| line.starts_with(p)) {
+            return Ok(line);
         }
-        seen.push((name, line));
     }
+}
+
+/// Starts the signaling server on a free loopback port; returns it and its `ws://` URL.
+pub(crate) fn start_signaling(signaling: &Path, tx: &mpsc::Sender<(String, String)>, rx: &mpsc::Receiver<(String, String)>, logs: &Path) -> Result<(Proc, String)> {
+    let mut cmd = Command::new(signaling);
+    cmd.args(["--listen", "127.0.0.1:0"]);
+    let server = spawn(cmd, "signaling", tx, logs)?;
+    let line = wait_line(rx, "signaling", &["listening on "], Duration::from_secs(10))?;
+    Ok((server, line.trim_start_matches("listening on ").to_string()))
 }
 
 /// What the players said so far.
@@ -140,16 +150,10 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: 
     let control = work.join("control");
     std::fs::create_dir_all(&control).map_err(|e| e.to_string())?;
     let (tx, rx) = mpsc::channel();
-    let mut seen = Vec::new();
     let mut problems = Vec::new();
     let everyone = names(players.max(4));
 
-    let mut server_cmd = Command::new(signaling);
-    server_cmd.args(["--listen", "127.0.0.1:0"]);
-    let _server = spawn(server_cmd, "signaling", &tx, &work)?;
-    let (_, line) = wait_for(&rx, Duration::from_secs(10), &mut seen, |n, l| n == "signaling" && l.starts_with("listening on "))
-        .ok_or("the signaling server did not start")?;
-    let url = line.trim_start_matches("listening on ").to_string();
+    let (_server, url) = start_signaling(signaling, &tx, &rx, &work)?;
 
     let node = |role: &str, lobby: &str, players: usize| {
         let mut cmd = crate::godot::command(godot, project, "res://demo/mp_node.gd");
@@ -158,8 +162,7 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: 
         cmd
     };
     let mut procs: Vec<Proc> = vec![spawn(node("host", "", everyone.len()), "host", &tx, &work)?];
-    let (_, line) = wait_for(&rx, Duration::from_secs(30), &mut seen, |n, l| n == "host" && (l.starts_with("LOBBY ") || l.starts_with("FAIL")))
-        .ok_or("the host did not create a lobby within 30 s")?;
+    let line = wait_line(&rx, "host", &["LOBBY ", "FAIL"], Duration::from_secs(30))?;
     if line.starts_with("FAIL") {
         return Err(format!("host: {line}"));
     }

@@ -86,3 +86,14 @@ func test_write_mode_is_per_channel() -> void:
 	ch.write_mode = WebRTCDataChannel.WRITE_MODE_TEXT
 	check_eq(ch.get_write_mode(), WebRTCDataChannel.WRITE_MODE_TEXT, "text")
 	check_eq(_make({}).get_write_mode(), WebRTCDataChannel.WRITE_MODE_BINARY, "a new channel is binary")
+
+func test_received_channel_reports_the_openers_reliability() -> void:
+	var r: Array = await connected_pair({"ordered": false, "maxRetransmits": 2})
+	if not r.is_empty():
+		check_eq(r[2].get_max_retransmits(), 2, "maxRetransmits from the open message")
+		check_eq(r[2].get_max_packet_life_time(), 65535, "lifetime unset")
+		check_eq(r[2].is_ordered(), false, "unordered")
+	var q: Array = await connected_pair({"maxPacketLifeTime": 150})
+	if not q.is_empty():
+		check_eq(q[2].get_max_packet_life_time(), 150, "maxPacketLifeTime from the open message")
+		check_eq(q[2].get_max_retransmits(), 65535, "retransmits unset")

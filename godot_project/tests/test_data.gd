@@ -82,32 +82,90 @@ func test_buffered_amount_rises_and_drains() -> void:
 			r[2].get_packet()
 		return r[1].get_buffered_amount() == 0), "buffered amount drains to 0")
 
-func test_receive_queue_bound_from_project_setting() -> void:
+## A pair whose peers read the receive bound `kb` (KiB) at creation; a opens channel "q"
+## with opts. Returns [pair, a_channel, b_channel], or [] after recording a failure.
+func _pair_with_bound(kb: int, opts: Dictionary) -> Array:
 	var key := "network/limits/webrtc/max_channel_in_buffer_kb"
 	var old = ProjectSettings.get_setting(key)
-	ProjectSettings.set_setting(key, 2)
-	var p := new_pair() # both peers read the 2 KiB bound at creation
+	ProjectSettings.set_setting(key, kb)
+	var p := new_pair()
 	ProjectSettings.set_setting(key, old)
-	var ch := p.a.create_data_channel("q", {})
+	var ch := p.a.create_data_channel("q", opts)
 	p.a.create_offer()
 	if not await wait_until(func(): return p.received_b.size() == 1 and p.received_b[0].get_ready_state() == OPEN and ch.get_ready_state() == OPEN):
 		check(false, "connect")
+		return []
+	return [p, ch, p.received_b[0]]
+
+static func _numbered(i: int, size: int) -> PackedByteArray:
+	var m := PackedByteArray()
+	m.resize(size)
+	m.encode_u32(0, i)
+	return m
+
+func test_reliable_channel_never_drops_at_a_small_bound() -> void:
+	var r: Array = await _pair_with_bound(2, {})
+	if r.is_empty():
 		return
-	var big := PackedByteArray()
-	big.resize(10000)
-	ch.put_packet(big) # larger than the bound: an empty queue still takes it
-	var small := PackedByteArray()
-	small.resize(1000)
-	for i in 5:
-		ch.put_packet(small)
-	var rb: WebRTCDataChannel = p.received_b[0]
+	r[1].put_packet(_numbered(0, 10000)) # larger than the bound
+	for i in range(1, 40):
+		r[1].put_packet(_numbered(i, 1000))
+	# Not reading for a while: the receiver holds the sender instead of dropping.
+	await wait_until(func(): return false, 0.3)
+	check(r[1].get_buffered_amount() > 0, "the sender holds what the receiver has not taken")
+	var got := []
 	check(await wait_until(func():
-		var s: Dictionary = rb.get_stats()
-		return s.messages_received + s.messages_dropped == 6), "every message arrived or was dropped")
-	p.b.poll() # what arrived becomes readable in poll()
-	check_eq(rb.get_available_packet_count(), 1, "only the first fits in 2 KiB")
-	check_eq(rb.get_packet().size(), 10000, "the large one is readable")
-	check_eq(rb.get_stats().messages_dropped, 5, "the rest were dropped and counted")
+		while r[2].get_available_packet_count() > 0:
+			got.append(r[2].get_packet().decode_u32(0))
+		return got.size() == 40), "all 40 reliable messages arrive (got %d)" % got.size())
+	check_eq(got, range(40), "in order, none missing")
+	check_eq(r[2].get_stats().messages_dropped, 0, "nothing dropped")
+
+## Godot's default bound (64 KiB), a game that reads only every 100 ms while the peer sends as
+## fast as its buffered amount allows: every reliable message arrives, in order.
+func test_slow_reader_at_the_default_setting_gets_every_reliable_message() -> void:
+	check_eq(ProjectSettings.get_setting("network/limits/webrtc/max_channel_in_buffer_kb"), 64, "default setting")
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	var total := 600 # 9.4 MiB in 16 KiB messages
+	var sent := 0
+	var next := 0
+	var in_order := true
+	var deadline := Time.get_ticks_msec() + 60000
+	var last_read := 0
+	while next < total and Time.get_ticks_msec() < deadline:
+		while sent < total and r[1].get_buffered_amount() < 1048576:
+			r[1].put_packet(_numbered(sent, 16384))
+			sent += 1
+		r[0].poll()
+		if Time.get_ticks_msec() - last_read >= 100:
+			last_read = Time.get_ticks_msec()
+			while r[2].get_available_packet_count() > 0:
+				in_order = in_order and r[2].get_packet().decode_u32(0) == next
+				next += 1
+		await tree.process_frame
+	check_eq(next, total, "every message arrived")
+	check(in_order, "in order")
+	check_eq(r[2].get_stats().messages_dropped, 0, "nothing dropped")
+
+func test_unreliable_channel_drops_the_oldest_at_the_bound() -> void:
+	var r: Array = await _pair_with_bound(2, {"ordered": false, "maxRetransmits": 0})
+	if r.is_empty():
+		return
+	check_eq(r[2].get_max_retransmits(), 0, "the receiver knows the channel is unreliable")
+	for i in 10:
+		r[1].put_packet(_numbered(i, 1000))
+		OS.delay_usec(300) # no loss on the way: only the queue drops
+	var rb: WebRTCDataChannel = r[2]
+	check(await wait_until(func(): return rb.get_stats().messages_received == 10), "every message reached the queue")
+	r[0].b.poll() # what arrived becomes readable in poll()
+	var got := []
+	while rb.get_available_packet_count() > 0:
+		got.append(rb.get_packet().decode_u32(0))
+	got.sort()
+	check_eq(got, [8, 9], "the two newest fit in 2 KiB")
+	check_eq(rb.get_stats().messages_dropped, 8, "the oldest were dropped and counted")
 
 func test_close_channel_from_either_side() -> void:
 	var r: Array = await connected_pair()

@@ -3,7 +3,7 @@
 //! sends what the owner queued, in order.
 
 use crate::error::{Error, Result};
-use crate::inbox::{Inbox, Packet};
+use crate::inbox::{Inbox, Overflow, Packet};
 use crate::state::{ChannelState, StateCell};
 use bytes::BytesMut;
 use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
@@ -26,7 +26,8 @@ pub struct ChannelStats {
     pub messages_received: u64,
     /// Payload bytes received and queued.
     pub bytes_received: u64,
-    /// Messages dropped because the receive queue was full.
+    /// Messages dropped because the receive queue was full (unreliable channels only: a
+    /// reliable channel holds the sender instead).
     pub messages_dropped: u64,
 }
 
@@ -41,6 +42,13 @@ pub(crate) struct ChannelInfo {
     pub max_retransmits: Option<u16>,
 }
 
+impl ChannelInfo {
+    /// Reliable (no lifetime or retransmit limit): such a channel never drops a message.
+    pub fn is_reliable(&self) -> bool {
+        self.max_packet_life_time.is_none() && self.max_retransmits.is_none()
+    }
+}
+
 /// State shared by the handle and the runtime tasks.
 #[derive(Debug)]
 pub(crate) struct ChannelShared {
@@ -49,6 +57,11 @@ pub(crate) struct ChannelShared {
     id: AtomicU32,
     pub state: StateCell<ChannelState>,
     inbox: Mutex<Inbox>,
+    /// Woken when the owner reads or clears the inbox: a reader holding the transport
+    /// (reliable channel, full inbox) waits on it.
+    room: tokio::sync::Notify,
+    /// When dropped messages were last reported, and how many had been.
+    drop_report: Mutex<DropReport>,
     /// Bytes queued by the owner and not yet handed to webrtc-rs.
     queued: AtomicUsize,
     /// Bytes webrtc-rs holds unacknowledged (its `outstanding_bytes`), refreshed by the tasks.
@@ -66,10 +79,11 @@ pub(crate) struct ChannelShared {
 impl ChannelShared {
     pub fn new(info: ChannelInfo, id: Option<u16>, recv_limit: usize, max_message_size: Arc<AtomicUsize>) -> Arc<Self> {
         Arc::new(Self {
-            info,
             id: AtomicU32::new(id.unwrap_or(UNSET) as u32),
             state: StateCell::new(ChannelState::Connecting),
-            inbox: Mutex::new(Inbox::new(recv_limit)),
+            inbox: Mutex::new(Inbox::new(recv_limit, if info.is_reliable() { Overflow::Hold } else { Overflow::DropOldest })),
+            room: tokio::sync::Notify::new(),
+            drop_report: Mutex::new(DropReport::default()),
             queued: AtomicUsize::new(0),
             outstanding: AtomicUsize::new(0),
             low_threshold: std::sync::atomic::AtomicU32::new(0),
@@ -78,6 +92,7 @@ impl ChannelShared {
             bytes_sent: AtomicU64::new(0),
             messages_received: AtomicU64::new(0),
             bytes_received: AtomicU64::new(0),
+            info,
         })
     }
 
@@ -86,16 +101,59 @@ impl ChannelShared {
     }
 
     pub fn publish(&self) {
-        self.inbox().publish();
+        let dropped = {
+            let mut inbox = self.inbox();
+            inbox.publish();
+            inbox.dropped()
+        };
+        self.report_drops(dropped, std::time::Instant::now());
+    }
+
+    /// Warns about dropped messages, at most once per [`DROP_REPORT_INTERVAL`]: a flood of
+    /// drops must not flood the output too. All drops are counted in the stats.
+    fn report_drops(&self, dropped: u64, now: std::time::Instant) {
+        if let Some(new) = crate::lock(&self.drop_report).due(dropped, now) {
+            log::warn!(target: "engine::channel", "Buffer full! Dropping data: data channel '{}' (unreliable) dropped its {new} oldest unread message(s), {dropped} so far; read it every frame, or raise network/limits/webrtc/max_channel_in_buffer_kb.", self.info.label);
+        }
+    }
+
+    /// Forgets unread messages and lets a holding reader go on.
+    fn clear_inbox(&self) {
+        self.inbox().clear();
+        self.room.notify_one();
     }
 
     /// Marks the channel closed (a closed connection closes its channels at once).
     pub fn mark_closed(&self) {
         self.state.set(ChannelState::Closed);
+        self.room.notify_one();
     }
 
     fn set_id(&self, id: u16) {
         self.id.store(id as u32, Ordering::Release);
+    }
+}
+
+/// How often a channel that keeps dropping messages says so.
+const DROP_REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Rate limit for the dropped-messages warning; time is passed in.
+#[derive(Debug, Default)]
+struct DropReport {
+    reported: u64,
+    last: Option<std::time::Instant>,
+}
+
+impl DropReport {
+    /// How many drops to report now, if any are new and the last report is old enough.
+    fn due(&mut self, dropped: u64, now: std::time::Instant) -> Option<u64> {
+        let new = dropped.checked_sub(self.reported).filter(|&n| n > 0)?;
+        if self.last.is_some_and(|t| now.duration_since(t) < DROP_REPORT_INTERVAL) {
+            return None;
+        }
+        self.reported = dropped;
+        self.last = Some(now);
+        Some(new)
     }
 }
 
@@ -212,16 +270,22 @@ impl DataChannel {
 
     /// Takes the oldest received message. Messages received before a close stay readable.
     pub fn recv(&self) -> Result<Packet> {
-        self.shared
-            .inbox()
-            .pop()
-            .ok_or_else(|| Error::unavailable("No packet available on this data channel."))
+        let (packet, room) = {
+            let mut inbox = self.shared.inbox();
+            (inbox.pop(), inbox.has_room())
+        };
+        let packet = packet.ok_or_else(|| Error::unavailable("No packet available on this data channel."))?;
+        if room {
+            // A reliable channel's reader may be holding the transport until there is room.
+            self.shared.room.notify_one();
+        }
+        Ok(packet)
     }
 
     /// Starts closing: the state becomes CLOSING, then CLOSED once the remote agrees (or at
     /// once if the channel never opened). Unread messages are dropped.
     pub fn close(&self) {
-        self.shared.inbox().clear();
+        self.shared.clear_inbox();
         let was = self.shared.state.get();
         match was {
             ChannelState::Closed | ChannelState::Closing => {}
@@ -237,8 +301,9 @@ impl DataChannel {
 
 impl Drop for DataChannel {
     fn drop(&mut self) {
-        // The sending task sees the outbox end and closes the webrtc-rs channel.
-        let _ = self.outbox.send(Outgoing::Close);
+        // Nobody can read any more: let a holding reader go, and close the webrtc-rs channel
+        // (the sending task also closes it when the outbox ends).
+        self.close();
     }
 }
 
@@ -280,12 +345,24 @@ pub(crate) async fn resolve_stream_id(pc: &Weak<dyn RtcPeerConnection>, dc: &Arc
     id
 }
 
-/// How often a channel that keeps dropping messages says so.
-const DROP_REPORT_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// Waits until the inbox may take another message. A reliable channel whose owner has not
+/// read its `limit` bytes stops here: webrtc-rs then stops draining SCTP (it holds the whole
+/// association: SCTP has one receive window), the window closes and the sender waits.
+async fn wait_for_room(shared: &ChannelShared) {
+    loop {
+        // Registered before the check, so a wake between the check and the wait is not lost.
+        let notified = shared.room.notified();
+        if shared.inbox().has_room() || shared.state.get() == ChannelState::Closed {
+            return;
+        }
+        notified.await;
+    }
+}
 
 async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc: Weak<dyn RtcPeerConnection>) {
-    let mut last_drop_report = None;
-    while let Some(event) = dc.poll().await {
+    loop {
+        wait_for_room(&shared).await;
+        let Some(event) = dc.poll().await else { break };
         match event {
             DataChannelEvent::OnOpen => {
                 if shared.id.load(Ordering::Acquire) == UNSET as u32 {
@@ -298,20 +375,20 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc
                 log::info!(target: "engine::channel", "data channel '{}' open (id {})", shared.info.label, shared.id.load(Ordering::Relaxed));
             }
             DataChannelEvent::OnMessage(msg) => {
-                if shared.state.get() == ChannelState::Closed {
+                // Closed here (close() or the handle dropped): nobody will read it.
+                if matches!(shared.state.get(), ChannelState::Closing | ChannelState::Closed) {
                     continue;
                 }
                 let len = msg.data.len();
                 let packet = Packet { data: msg.data.freeze(), is_string: msg.is_string };
-                if shared.inbox().push(packet) {
-                    shared.messages_received.fetch_add(1, Ordering::Relaxed);
-                    shared.bytes_received.fetch_add(len as u64, Ordering::Relaxed);
-                } else if last_drop_report.is_none_or(|t: std::time::Instant| t.elapsed() >= DROP_REPORT_INTERVAL) {
-                    // Like the browser's message, but once a second at most: a flood of drops
-                    // would otherwise flood the output too. All drops are counted in stats.
-                    last_drop_report = Some(std::time::Instant::now());
-                    log::error!(target: "engine::channel", "Buffer full! Dropping data. (data channel '{}': {} messages dropped so far; raise network/limits/webrtc/max_channel_in_buffer_kb or read faster)", shared.info.label, shared.inbox().dropped());
-                }
+                let dropped = {
+                    let mut inbox = shared.inbox();
+                    inbox.push(packet);
+                    inbox.dropped()
+                };
+                shared.messages_received.fetch_add(1, Ordering::Relaxed);
+                shared.bytes_received.fetch_add(len as u64, Ordering::Relaxed);
+                shared.report_drops(dropped, std::time::Instant::now());
             }
             DataChannelEvent::OnBufferedAmountLow => refresh_outstanding(&dc, &shared).await,
             DataChannelEvent::OnClosing => {

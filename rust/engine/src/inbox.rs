@@ -1,11 +1,16 @@
-//! A channel's receive queue, bounded by unread bytes like the browser's ring buffer, so a game
-//! that stops reading cannot grow memory without limit.
+//! A channel's receive queue, bounded by unread bytes (Godot's
+//! `network/limits/webrtc/max_channel_in_buffer_kb`), so a game that stops reading cannot grow
+//! memory without limit. What happens at the bound depends on the channel ([`Overflow`]):
+//! a reliable channel never loses a message, it stops taking messages from the transport
+//! (the reader waits for [`Inbox::has_room`]) so SCTP flow control holds the sender; an
+//! unreliable one keeps the newest messages and drops the oldest, as fresh game state wins.
 //!
 //! Messages land in `arrived` (runtime threads) and become readable only when the owner calls
 //! [`Inbox::publish`] (the extension does in `poll()`), so what a reader sees cannot change
 //! while it reads: in a browser, messages also arrive between frames. WebRTCMultiplayerPeer
 //! depends on it: it notes which channel has a packet, then takes the first non-empty
-//! channel; a message landing in between would be relayed with the wrong transfer mode.
+//! channel; a message landing (or vanishing) in between would be relayed with the wrong
+//! transfer mode. So readable messages are only ever dropped inside `publish`.
 
 use bytes::Bytes;
 use std::collections::VecDeque;
@@ -19,44 +24,82 @@ pub struct Packet {
     pub is_string: bool,
 }
 
-/// Unread messages of one channel, at most `limit` bytes of payload.
+/// What a full queue does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overflow {
+    /// Reliable channels: keep every message; the reader stops taking new ones from the
+    /// transport until the owner has read enough ([`Inbox::has_room`]).
+    Hold,
+    /// Unreliable channels: drop the oldest unread message (counted).
+    DropOldest,
+}
+
+/// Unread messages of one channel, about `limit` bytes of payload at most.
 #[derive(Debug)]
 pub struct Inbox {
     /// Readable messages.
     packets: VecDeque<Packet>,
     /// Received, not yet published.
     arrived: VecDeque<Packet>,
+    /// Payload bytes in `packets` and `arrived`.
     bytes: usize,
+    /// Payload bytes in `arrived`.
+    arrived_bytes: usize,
     limit: usize,
+    overflow: Overflow,
     dropped: u64,
 }
 
 impl Inbox {
-    /// An empty queue holding at most `limit` bytes.
-    pub fn new(limit: usize) -> Self {
-        Self { packets: VecDeque::new(), arrived: VecDeque::new(), bytes: 0, limit, dropped: 0 }
+    /// An empty queue of about `limit` bytes that overflows as `overflow` says.
+    pub fn new(limit: usize, overflow: Overflow) -> Self {
+        Self { packets: VecDeque::new(), arrived: VecDeque::new(), bytes: 0, arrived_bytes: 0, limit, overflow, dropped: 0 }
     }
 
-    /// Queues a message, or refuses it (and counts it) when it would pass the limit.
-    /// An empty queue always accepts one message, so any message up to the channel's maximum
-    /// size can be received whatever the limit.
-    pub fn push(&mut self, packet: Packet) -> bool {
-        let empty = self.packets.is_empty() && self.arrived.is_empty();
-        if !empty && self.bytes + packet.data.len() > self.limit {
-            self.dropped += 1;
-            return false;
-        }
+    /// Queues a message; it is readable after the next [`publish`](Self::publish). A holding
+    /// queue takes it whatever its size (the reader asked [`has_room`](Self::has_room) before
+    /// taking it from the transport); a dropping one keeps its unpublished messages within
+    /// the limit by dropping the oldest of them (readable ones wait for `publish`, so memory
+    /// stays under twice the limit). The newest message is always kept, so a message of any
+    /// size can arrive.
+    pub fn push(&mut self, packet: Packet) {
         self.bytes += packet.data.len();
+        self.arrived_bytes += packet.data.len();
         self.arrived.push_back(packet);
-        true
+        if self.overflow == Overflow::DropOldest {
+            while self.arrived_bytes > self.limit && self.arrived.len() > 1 {
+                if let Some(p) = self.arrived.pop_front() {
+                    self.bytes -= p.data.len();
+                    self.arrived_bytes -= p.data.len();
+                    self.dropped += 1;
+                }
+            }
+        }
     }
 
-    /// Makes every arrived message readable.
+    /// Whether the reader may take another message from the transport: always for a dropping
+    /// queue, and for a holding one while its unread bytes are below the limit (an empty
+    /// queue always has room, so any message fits).
+    pub fn has_room(&self) -> bool {
+        self.overflow == Overflow::DropOldest || self.bytes < self.limit || self.bytes == 0
+    }
+
+    /// Makes every arrived message readable. A dropping queue then drops its oldest readable
+    /// messages until it is within the limit again (keeping the newest).
     pub fn publish(&mut self) {
         self.packets.append(&mut self.arrived);
+        self.arrived_bytes = 0;
+        if self.overflow == Overflow::DropOldest {
+            while self.bytes > self.limit && self.packets.len() > 1 {
+                if let Some(p) = self.packets.pop_front() {
+                    self.bytes -= p.data.len();
+                    self.dropped += 1;
+                }
+            }
+        }
     }
 
-    /// Takes the oldest message.
+    /// Takes the oldest readable message.
     pub fn pop(&mut self) -> Option<Packet> {
         let packet = self.packets.pop_front()?;
         self.bytes -= packet.data.len();
@@ -73,7 +116,12 @@ impl Inbox {
         self.packets.is_empty()
     }
 
-    /// Messages refused because the queue was full.
+    /// Unread payload bytes, readable or not.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Messages dropped because the queue was full (only a dropping queue drops).
     pub fn dropped(&self) -> u64 {
         self.dropped
     }
@@ -83,6 +131,7 @@ impl Inbox {
         self.packets.clear();
         self.arrived.clear();
         self.bytes = 0;
+        self.arrived_bytes = 0;
     }
 }
 
@@ -90,26 +139,103 @@ impl Inbox {
 mod tests {
     use super::*;
 
-    fn p(n: usize) -> Packet {
-        Packet { data: Bytes::from(vec![7u8; n]), is_string: false }
+    fn p(n: usize, tag: u8) -> Packet {
+        Packet { data: Bytes::from(vec![tag; n]), is_string: false }
+    }
+
+    fn drain(inbox: &mut Inbox) -> Vec<u8> {
+        std::iter::from_fn(|| inbox.pop()).map(|p| p.data[0]).collect()
     }
 
     #[test]
-    fn bounds_unread_bytes_but_always_takes_one() {
-        let mut inbox = Inbox::new(10);
-        assert!(inbox.push(p(100)), "an empty queue takes any message");
-        assert!(!inbox.push(p(1)));
+    fn holding_queue_keeps_everything_and_asks_the_reader_to_wait() {
+        let mut inbox = Inbox::new(10, Overflow::Hold);
+        assert!(inbox.has_room());
+        inbox.push(p(6, 1));
+        assert!(inbox.has_room(), "6 of 10 bytes");
+        inbox.push(p(6, 2));
+        assert!(!inbox.has_room(), "12 of 10 bytes: the reader must wait");
+        assert_eq!(inbox.len(), 0, "not readable before publish");
+        inbox.publish();
+        assert_eq!(inbox.len(), 2);
+        assert_eq!(inbox.pop().unwrap().data[0], 1);
+        assert!(inbox.has_room(), "reading made room");
+        inbox.push(p(100, 3));
+        inbox.publish();
+        assert_eq!(drain(&mut inbox), vec![2, 3], "nothing dropped, in order");
+        assert_eq!(inbox.dropped(), 0);
+        assert!(inbox.has_room());
+    }
+
+    #[test]
+    fn holding_queue_always_takes_one_message_of_any_size() {
+        let mut inbox = Inbox::new(10, Overflow::Hold);
+        inbox.push(p(1000, 1));
+        assert!(!inbox.has_room());
+        inbox.publish();
+        assert_eq!(inbox.pop().unwrap().data.len(), 1000);
+        assert!(inbox.has_room());
+    }
+
+    #[test]
+    fn dropping_queue_keeps_the_newest_and_counts_the_rest() {
+        let mut inbox = Inbox::new(10, Overflow::DropOldest);
+        for tag in 1..=5 {
+            inbox.push(p(4, tag));
+            assert!(inbox.has_room(), "a dropping queue never holds the transport");
+        }
+        assert_eq!(inbox.bytes(), 8, "two newest of 4 bytes fit in 10");
+        assert_eq!(inbox.dropped(), 3);
+        inbox.publish();
+        assert_eq!(drain(&mut inbox), vec![4, 5]);
+    }
+
+    #[test]
+    fn dropping_queue_keeps_the_newest_across_publishes() {
+        let mut inbox = Inbox::new(10, Overflow::DropOldest);
+        inbox.push(p(4, 1));
+        inbox.push(p(4, 2));
+        inbox.publish();
+        inbox.push(p(4, 3));
+        inbox.push(p(4, 4));
+        assert_eq!(inbox.dropped(), 0, "readable messages are kept until the next publish");
+        inbox.publish();
+        assert_eq!(drain(&mut inbox), vec![3, 4], "the two oldest went, not the newer ones");
+        assert_eq!(inbox.dropped(), 2);
+    }
+
+    #[test]
+    fn dropping_queue_drops_readable_messages_only_when_publishing() {
+        let mut inbox = Inbox::new(10, Overflow::DropOldest);
+        inbox.push(p(4, 1));
+        inbox.push(p(4, 2));
+        inbox.publish();
+        inbox.push(p(4, 3));
+        assert_eq!(inbox.len(), 2, "what is readable does not change between publishes");
+        assert_eq!(inbox.dropped(), 0);
+        inbox.publish();
         assert_eq!(inbox.dropped(), 1);
-        assert!(inbox.pop().is_none(), "not readable before publish");
+        assert_eq!(drain(&mut inbox), vec![2, 3]);
+    }
+
+    #[test]
+    fn dropping_queue_keeps_one_oversized_message() {
+        let mut inbox = Inbox::new(10, Overflow::DropOldest);
+        inbox.push(p(4, 1));
+        inbox.push(p(50, 2));
         inbox.publish();
-        assert_eq!(inbox.pop().unwrap().data.len(), 100);
-        assert!(inbox.push(p(6)));
+        assert_eq!(drain(&mut inbox), vec![2]);
+        assert_eq!(inbox.dropped(), 1);
+    }
+
+    #[test]
+    fn clear_forgets_everything_and_makes_room() {
+        let mut inbox = Inbox::new(10, Overflow::Hold);
+        inbox.push(p(20, 1));
         inbox.publish();
-        assert!(inbox.push(p(4)));
-        assert_eq!(inbox.len(), 1, "only published messages count");
-        assert!(!inbox.push(p(1)));
-        assert!(inbox.push(p(0)) || inbox.len() == 2);
+        inbox.push(p(20, 2));
+        assert!(!inbox.has_room());
         inbox.clear();
-        assert!(inbox.is_empty());
+        assert!(inbox.is_empty() && inbox.has_room() && inbox.bytes() == 0);
     }
 }

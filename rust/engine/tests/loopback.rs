@@ -140,9 +140,8 @@ fn negotiated_channels_and_reliability_options() {
     pair.pump_until(|p| p.got_b.len() == 1, "in-band channel announced");
     assert_eq!(pair.got_b.len(), 1, "negotiated channels are not announced");
     assert!(!pair.got_b[0].is_ordered(), "the remote learns 'unordered' from the open message");
-    // webrtc-rs 0.21.1 drops the reliability parameter of a remotely opened channel (its
-    // getters return None); the stream itself is partially reliable. Godot's value for unset:
-    assert_eq!(pair.got_b[0].max_packet_life_time(), UNSET);
+    assert_eq!(pair.got_b[0].max_packet_life_time(), 100, "the remote learns the lifetime from the open message");
+    assert_eq!(pair.got_b[0].max_retransmits(), UNSET);
     ca.send(b"x", false).unwrap();
     assert_eq!(&recv_wait(&cb).data[..], b"x");
 }
@@ -221,26 +220,112 @@ fn dropping_a_peer_mid_connection_is_seen_by_the_other() {
     drop(c);
 }
 
-#[test]
-fn receive_queue_is_bounded_but_takes_one_large_message() {
+/// A pair whose answering side keeps at most `limit` unread bytes per channel; `config` for the
+/// in-band channel `a` opens. Returns the pair (with `b`'s channel in `got_b[0]`) and `a`'s end.
+fn connected_with_limit(config: ChannelConfig, limit: usize) -> (Pair, DataChannel) {
     let mut a = peer();
-    let b = PeerConnection::new(PeerConfig::default(), PeerOptions { receive_buffer_bytes: 2048 }).unwrap();
-    let ch = a.create_data_channel("q", ChannelConfig::default()).unwrap();
+    let b = PeerConnection::new(PeerConfig::default(), PeerOptions { receive_buffer_bytes: limit }).unwrap();
+    let ch = a.create_data_channel("q", config).unwrap();
     a.create_offer().unwrap();
     let mut pair = Pair { a, b, got_a: vec![], got_b: vec![] };
     pair.pump_until(|p| p.got_b.len() == 1 && p.got_b[0].ready_state() == ChannelState::Open, "open");
     wait_until(|| ch.ready_state() == ChannelState::Open, "open");
-    ch.send(&vec![1u8; 10000], false).unwrap(); // larger than the limit, into an empty queue
-    for _ in 0..4 {
-        ch.send(&vec![2u8; 1000], false).unwrap();
-    }
-    ch.send(b"last", false).unwrap();
+    (pair, ch)
+}
+
+fn numbered(i: u32, len: usize) -> Vec<u8> {
+    let mut m = vec![0u8; len.max(4)];
+    m[..4].copy_from_slice(&i.to_le_bytes());
+    m
+}
+
+fn number(p: &Packet) -> u32 {
+    u32::from_le_bytes(p.data[..4].try_into().unwrap())
+}
+
+/// Reliable means reliable: a reader that does not read holds the sender through SCTP flow
+/// control (its buffered amount stays up), memory stays near the limit, and once it reads,
+/// every message arrives in order. One message larger than the limit still arrives.
+#[test]
+fn reliable_channel_holds_the_sender_instead_of_dropping() {
+    let (pair, tx) = connected_with_limit(ChannelConfig::default(), 2048);
     let rx = &pair.got_b[0];
-    wait_until(|| rx.stats().messages_received + rx.stats().messages_dropped == 6, "all arrived or dropped");
-    assert_eq!(rx.available_packet_count(), 0, "nothing readable before publish");
+    tx.send(&numbered(0, 10000), false).unwrap(); // larger than the limit, into an empty queue
+    let total = 400u32;
+    for i in 1..total {
+        tx.send(&numbered(i, 16384), false).unwrap();
+    }
+    // 6.4 MiB cannot pass a reader that holds 2 KiB: the rest waits at the sender.
+    std::thread::sleep(Duration::from_millis(500));
     rx.publish();
-    assert_eq!(rx.recv().unwrap().data.len(), 10000);
-    assert_eq!(rx.stats().messages_dropped, 5, "the queue held 10000 unread bytes > 2048");
+    let stats = rx.stats();
+    assert!(stats.messages_received < total as u64 / 2, "the receiver took {} messages without reading", stats.messages_received);
+    assert!(tx.buffered_amount() > 1 << 20, "the sender holds what the receiver does not take ({} bytes)", tx.buffered_amount());
+    let mut next = 0;
+    wait_until(
+        || {
+            rx.publish();
+            while let Ok(p) = rx.recv() {
+                assert_eq!(number(&p), next, "in order, none missing");
+                assert_eq!(p.data.len(), if next == 0 { 10000 } else { 16384 });
+                next += 1;
+            }
+            next == total
+        },
+        "every reliable message",
+    );
+    assert_eq!(rx.stats().messages_dropped, 0);
+    wait_until(|| tx.buffered_amount() == 0, "the sender drains");
+}
+
+/// A reader that reads slowly (every 100 ms, as a game that reads rarely) at a small limit
+/// gets every reliable message of a flood, in order.
+#[test]
+fn reliable_channel_delivers_everything_to_a_slow_reader() {
+    let (pair, tx) = connected_with_limit(ChannelConfig::default(), 64 * 1024);
+    let rx = &pair.got_b[0];
+    let total = 1000u32;
+    let mut sent = 0;
+    let mut next = 0;
+    let start = Instant::now();
+    while next < total {
+        while sent < total && tx.buffered_amount() < 1 << 20 {
+            tx.send(&numbered(sent, 4096), false).unwrap();
+            sent += 1;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        rx.publish();
+        while let Ok(p) = rx.recv() {
+            assert_eq!(number(&p), next, "in order, none missing");
+            next += 1;
+        }
+        assert!(start.elapsed() < Duration::from_secs(120), "stalled at {next} of {total}");
+    }
+    assert_eq!(rx.stats().messages_dropped, 0);
+}
+
+/// An unreliable channel keeps the newest unread messages within the limit and drops (and
+/// counts) the oldest: fresh game state wins, and it never holds the sender.
+#[test]
+fn unreliable_channel_drops_the_oldest_unread_messages() {
+    let cfg = ChannelConfig { ordered: false, max_retransmits: Some(0), ..Default::default() };
+    let (pair, tx) = connected_with_limit(cfg, 4096);
+    let rx = &pair.got_b[0];
+    assert_eq!(rx.max_retransmits(), 0);
+    let total = 200u32;
+    for i in 0..total {
+        tx.send(&numbered(i, 1000), false).unwrap();
+        std::thread::sleep(Duration::from_micros(200)); // no loss on the way: only the queue drops
+    }
+    wait_until(|| rx.stats().messages_received == total as u64, "all arrive at the queue");
+    wait_until(|| tx.buffered_amount() == 0, "the sender is not held");
+    rx.publish();
+    let got: Vec<u32> = std::iter::from_fn(|| rx.recv().ok()).map(|p| number(&p)).collect();
+    assert_eq!(got.len(), 4, "4 of 1000 bytes fit in 4096");
+    let mut sorted = got.clone();
+    sorted.sort();
+    assert_eq!(sorted, (total - 4..total).collect::<Vec<_>>(), "the newest are kept");
+    assert_eq!(rx.stats().messages_dropped, total as u64 - 4);
 }
 
 #[test]

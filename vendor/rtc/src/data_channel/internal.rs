@@ -162,10 +162,18 @@ impl RTCDataChannelInternal {
 
         let data_channel_config = data_channel.config();
 
-        let (unordered, _reliability_type) =
+        let (unordered, reliability_type) =
             ::datachannel::data_channel::DataChannel::get_reliability_params(
                 data_channel_config.channel_type,
             );
+        // webrtc-rs-godot patch: keep the opener's maxRetransmits / maxPacketLifeTime from the
+        // DCEP OPEN message (RFC 8832 5.1), as browsers report them; they were set to None.
+        let parameter = u16::try_from(data_channel_config.reliability_parameter).unwrap_or(u16::MAX);
+        let (max_retransmits, max_packet_life_time) = match reliability_type {
+            sctp::ReliabilityType::Rexmit => (Some(parameter), None),
+            sctp::ReliabilityType::Timed => (None, Some(parameter)),
+            _ => (None, None),
+        };
 
         // `negotiated: None` — the peer opened this channel in-band over DCEP, so it is not an
         // out-of-band channel however well-known its stream id now is. The stream id is set
@@ -174,8 +182,8 @@ impl RTCDataChannelInternal {
             label: data_channel_config.label.clone(),
             protocol: data_channel_config.protocol.clone(),
             ordered: !unordered,
-            max_packet_life_time: None,
-            max_retransmits: None,
+            max_packet_life_time,
+            max_retransmits,
             negotiated: None,
         });
         // Known from the wire: no deferral needed, and it must be registered so locally

@@ -88,7 +88,13 @@ pub(crate) const APPLICATION_TO_DRIVER_EVENT_CHANNEL_CAPACITY: usize = 256;
 /// Every variant on this queue carries a delivery guarantee: `OnMessage` because a reliable
 /// channel promises it, the lifecycle events because losing one leaves the application's view
 /// of the channel permanently wrong. Overflow here is [webrtc#858](https://github.com/webrtc-rs/webrtc/issues/858).
-pub(crate) const DRIVER_TO_DATA_CHANNEL_EVENT_CHANNEL_CAPACITY: usize = 256;
+///
+/// webrtc-rs-godot patch: 256 -> 16. An application that stops reading a reliable channel
+/// holds the sender through this back-pressure; what the receiver buffers meanwhile is this
+/// queue (per channel, counted in messages) plus SCTP's receive window. At 256 the queue held
+/// 4 MiB of 16 KiB messages (6.4 MiB sent into a non-reading receiver never reached the
+/// sender's buffered amount); at 16 it holds 256 KiB.
+pub(crate) const DRIVER_TO_DATA_CHANNEL_EVENT_CHANNEL_CAPACITY: usize = 16;
 
 /// How many events may stay retained for a channel that has no registered receiver.
 ///

@@ -1289,6 +1289,10 @@ impl PeerConnection for PeerConnectionImpl {
             let mut core = self.inner.core.lock().await;
             core.add_remote_candidate(candidate.clone())?;
         }
+        // webrtc-rs-godot patch: the ICE agent asks for an immediate connectivity check on the
+        // new pairs (its `poll_timeout` becomes "now"), but the driver sleeps on the deadline it
+        // computed before, up to the 200 ms check interval: wake it so it polls again.
+        self.inner.wake_writes().await;
 
         let candidate_str = match candidate.candidate.strip_prefix("candidate:") {
             Some(s) => s,

@@ -223,6 +223,8 @@ pub struct Association {
 
     // Congestion control parameters
     max_receive_buffer_size: u32,
+    /// webrtc-rs-godot patch: the receiver window credit our last SACK advertised.
+    advertised_rwnd: u32,
     // my congestion window size
     pub(crate) cwnd: u32,
     // calculated peer's receiver windows size
@@ -318,6 +320,7 @@ impl Default for Association {
 
             // Congestion control parameters
             max_receive_buffer_size: 0,
+            advertised_rwnd: 0,
             // my congestion window size
             cwnd: 0,
             // calculated peer's receiver windows size
@@ -393,6 +396,7 @@ impl Association {
             side,
             handshake_completed: false,
             max_receive_buffer_size: config.max_receive_buffer_size(),
+            advertised_rwnd: config.max_receive_buffer_size(),
             max_message_size: config.max_message_size(),
             my_max_num_outbound_streams: config.max_num_outbound_streams(),
             my_max_num_inbound_streams: config.max_num_inbound_streams(),
@@ -2238,6 +2242,20 @@ impl Association {
             .any(|s| s.reassembly_queue.is_readable())
     }
 
+    /// webrtc-rs-godot patch: a window update. When the application reads and the receiver
+    /// window has grown by a quarter of the buffer (or an MTU) since the last SACK advertised
+    /// it, SACK now (as usrsctp does on reads). Without it a sender whose window the reader had
+    /// closed learnt of the space only from its zero-window probes, sent on its retransmission
+    /// timer with back-off: a reader that caught up after a pause got a few messages a second.
+    pub(crate) fn on_application_read(&mut self) {
+        let credit = self.get_my_receiver_window_credit();
+        let step = std::cmp::max(self.max_receive_buffer_size / 4, self.mtu);
+        if credit >= self.advertised_rwnd.saturating_add(step) {
+            self.ack_state = AckState::Immediate;
+            self.timers.stop(Timer::Ack);
+        }
+    }
+
     pub(crate) fn get_my_receiver_window_credit(&self) -> u32 {
         let mut bytes_queued = 0;
         for s in self.streams.values() {
@@ -2974,11 +2992,15 @@ impl Association {
                     continue;
                 }
 
-                // webrtc-rs-godot patch: RFC 9260 6.1 B: new data may be sent while fewer than
-                // cwnd + PMTU - 1 bytes are outstanding. Counting the new chunk against cwnd
-                // alone let a single retransmitted 1 KiB chunk after a timeout (cwnd = 1 MTU)
-                // block every other stream's small messages until it was acknowledged.
-                if self.inflight_queue.get_num_bytes() >= (self.cwnd + self.mtu - 1) as usize {
+                // webrtc-rs-godot patch: RFC 9260 6.1 B: new data may be sent while less than
+                // cwnd is outstanding, the last chunk exceeding cwnd by less than one PMTU.
+                // Counting the new chunk against cwnd alone let a single retransmitted 1 KiB
+                // chunk after a timeout (cwnd = 1 MTU) block every other stream's small
+                // messages until it was acknowledged. (Gating on `cwnd + mtu - 1` outstanding
+                // instead compared payload bytes with a packet size: it let each chunk start
+                // below that bound, so cwnd = 1 MTU sent three full chunks; the sum also
+                // overflowed for cwnd near u32::MAX.)
+                if self.inflight_queue.get_num_bytes() >= self.cwnd as usize {
                     break; // would exceeds cwnd
                 }
 
@@ -3121,9 +3143,10 @@ impl Association {
     }
 
     fn create_selective_ack_chunk(&mut self) -> ChunkSelectiveAck {
+        self.advertised_rwnd = self.get_my_receiver_window_credit();
         ChunkSelectiveAck {
             cumulative_tsn_ack: self.peer_last_tsn,
-            advertised_receiver_window_credit: self.get_my_receiver_window_credit(),
+            advertised_receiver_window_credit: self.advertised_rwnd,
             gap_ack_blocks: self.payload_queue.get_gap_ack_blocks(self.peer_last_tsn),
             duplicate_tsn: self.payload_queue.pop_duplicates(),
         }

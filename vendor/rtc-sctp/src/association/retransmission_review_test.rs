@@ -221,11 +221,13 @@ fn t2_backoff_does_not_compound_simultaneous_t3_expirations() -> Result<()> {
         let mut now = Instant::now();
         a.timers.start(Timer::T2Shutdown, now, 1000);
         a.timers.start(Timer::T3RTX, now, 1000);
-        for interval in [2, 4, 8, 16] {
+        // webrtc-rs-godot patch: both backoffs are capped at RTO_MAX (10 s, was 60 s), so the
+        // fourth doubling (16 s) is capped to it.
+        for interval in [2000, 4000, 8000, 16000].map(|ms| ms.min(crate::association::timer::RTO_MAX)) {
             now = a.timers.get(Timer::T2Shutdown).unwrap();
             assert_eq!(Some(now), a.timers.get(Timer::T3RTX));
             a.handle_timeout(now);
-            let deadline = now + Duration::from_secs(interval);
+            let deadline = now + Duration::from_millis(interval);
             assert_eq!(Some(deadline), a.timers.get(Timer::T2Shutdown));
             let packets = a.gather_outbound(now).0;
             assert!(!packets.is_empty());
@@ -298,11 +300,21 @@ fn public_rtt_reports_measurements_independently_of_backoff() {
     assert_eq!(Duration::ZERO, a.rtt());
     a.rto_mgr.set_new_rtt(80);
     assert_eq!(Duration::from_millis(80), a.rtt());
+    // webrtc-rs-godot patch: the measured RTO (80 + 4 * 40 ms) is no longer raised to a 1 s
+    // RTO_MIN (now 200 ms); expect four doublings of whatever it is (16 s before).
+    let measured_rto = a.rto_mgr.get_rto();
+    assert_eq!(
+        (80 + 4 * 40u64).clamp(crate::association::timer::RTO_MIN, crate::association::timer::RTO_MAX),
+        measured_rto
+    );
     for _ in 0..4 {
         a.rto_mgr.backoff();
         assert_eq!(Duration::from_millis(80), a.rtt());
     }
-    assert_eq!(16_000, a.rto_mgr.get_rto());
+    assert_eq!(
+        (measured_rto * 16).min(crate::association::timer::RTO_MAX),
+        a.rto_mgr.get_rto()
+    );
     a.rto_mgr.set_new_rtt(160);
     assert_eq!(Duration::from_millis(90), a.rtt());
 }

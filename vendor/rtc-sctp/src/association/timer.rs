@@ -174,8 +174,9 @@ const RTO_INITIAL: u64 = 1000; // msec
 // webrtc-rs-godot patch: minimum RTO 1000 -> 200 ms and maximum 60 -> 10 s (usrsctp as
 // libdatachannel configures it). At 1 s, one lost packet of an interactive stream froze
 // every channel for 1 s, 3 s after a second loss (measured at 10 % loss, 50 ms RTT).
-const RTO_MIN: u64 = 200; // msec
-const RTO_MAX: u64 = 10000; // msec
+// webrtc-rs-godot patch: pub(crate) so that tests derive their expectations from these values.
+pub(crate) const RTO_MIN: u64 = 200; // msec
+pub(crate) const RTO_MAX: u64 = 10000; // msec
 const RTO_ALPHA: u64 = 1;
 const RTO_BETA: u64 = 2;
 const RTO_BASE: u64 = 8;
@@ -309,9 +310,12 @@ mod tests {
             let mut now = Instant::now();
             // A new procedure uses the current RTO, including previous DATA
             // backoff. Later DATA RTT updates/backoffs cannot compound it.
-            timers.start(timer, now, 8000);
-            assert_eq!(Some(now + Duration::from_secs(8)), timers.get(timer));
-            for interval in [16, 32, 60, 60] {
+            // webrtc-rs-godot patch: RTO_MAX is 10 s, not 60 s: start at 2/15 of RTO_MAX (8 s
+            // of the old 60) so the interval still doubles twice, then hits the cap.
+            let initial = RTO_MAX * 2 / 15;
+            timers.start(timer, now, initial);
+            assert_eq!(Some(now + Duration::from_millis(initial)), timers.get(timer));
+            for interval in (1..=4).map(|n| (initial << n).min(RTO_MAX)) {
                 now = timers.get(timer).unwrap();
                 assert_eq!((true, false), {
                     let (expired, failed, _) = timers.is_expired(timer, now);
@@ -320,7 +324,7 @@ mod tests {
                 timers.set(timer, None);
                 for data_rto in [60_000, 1000] {
                     timers.start(timer, now, data_rto);
-                    assert_eq!(Some(now + Duration::from_secs(interval)), timers.get(timer));
+                    assert_eq!(Some(now + Duration::from_millis(interval)), timers.get(timer));
                 }
             }
             timers.stop(timer);

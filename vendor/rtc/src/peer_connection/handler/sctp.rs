@@ -110,7 +110,12 @@ impl SctpHandlerContext {
 /// The bound is a message count, so the bytes held depend on message size; SCTP's own
 /// `max_receive_buffer_size` (1 MiB by default, `SettingEngineBuilder::with_sctp_max_receive_buffer_size`)
 /// is the byte-denominated bound underneath it and is what the peer actually sees.
-pub(crate) const SCTP_PIPELINE_READ_BACKLOG_LIMIT: usize = 256;
+///
+/// webrtc-rs-godot patch: 256 -> 16. Above SCTP's window, what a receiver that stopped reading
+/// holds is this backlog plus the driver's per-channel queue: at 256, 4 MiB of 16 KiB messages
+/// (4.7 MiB sent into a non-reading Godot game were all absorbed below it, and the sender never
+/// saw back-pressure). The byte bound that matters stays SCTP's window underneath.
+pub(crate) const SCTP_PIPELINE_READ_BACKLOG_LIMIT: usize = 16;
 
 /// SctpHandler implements SCTP Protocol handling
 pub(crate) struct SctpHandler<'a> {

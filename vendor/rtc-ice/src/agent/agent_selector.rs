@@ -522,6 +522,17 @@ impl ControlledSelector for Agent {
                     self.remote_candidates[p.remote_index].addr(),
                     rtt.as_millis()
                 );
+
+                // webrtc-rs-godot patch: RFC 8445 7.3.1.5: the controlling agent nominated this
+                // pair before it was valid here (see `handle_binding_request`); the triggered
+                // check has now succeeded, so the nomination takes effect. The nomination
+                // request itself went unanswered, and the controlling agent only retried it at
+                // its next check round, 200 ms later (traced: 1 in 4 setups on loopback
+                // when a candidate was first learnt as peer-reflexive).
+                let nominated = p.nominated;
+                if nominated && self.get_selected_pair().is_none() {
+                    self.set_selected_pair(Some(now), Some(pair_index));
+                }
             } else {
                 // This shouldn't happen
                 error!("Success response from invalid candidate pair");
@@ -572,6 +583,14 @@ impl ControlledSelector for Agent {
                     // MUST remove the candidate pair from the valid list, set the
                     // candidate pair state to Failed, and set the checklist state to
                     // Failed.
+                    // webrtc-rs-godot patch: remember the nomination for that success
+                    // (`handle_success_response`); it was forgotten. And answer the request
+                    // (RFC 8445 7.3.1.1: every valid request gets a success response), so the
+                    // controlling agent selects the pair now; unanswered, it retried at its
+                    // next check round (200 ms), and a DTLS ClientHello sent by this side
+                    // meanwhile was dropped and resent only after DTLS's 1 s timer.
+                    self.candidate_pairs[pair_index].nominated = true;
+                    self.send_binding_success(now, m, local_index, remote_index);
                     self.ping_candidate(now, local_index, remote_index);
                 }
             } else {

@@ -106,6 +106,8 @@ impl ChannelShared {
             inbox.publish();
             inbox.dropped()
         };
+        // An unreliable channel's reader may be holding the transport until this publish.
+        self.room.notify_one();
         self.report_drops(dropped, std::time::Instant::now());
     }
 
@@ -346,7 +348,8 @@ pub(crate) async fn resolve_stream_id(pc: &Weak<dyn RtcPeerConnection>, dc: &Arc
 }
 
 /// Waits until the inbox may take another message. A reliable channel whose owner has not
-/// read its `limit` bytes stops here: webrtc-rs then stops draining SCTP (it holds the whole
+/// read its `limit` bytes stops here, and so does an unreliable one until the owner's next
+/// poll (see [`crate::inbox`]): webrtc-rs then stops draining SCTP (it holds the whole
 /// association: SCTP has one receive window), the window closes and the sender waits.
 async fn wait_for_room(shared: &ChannelShared) {
     loop {
@@ -381,14 +384,9 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc
                 }
                 let len = msg.data.len();
                 let packet = Packet { data: msg.data.freeze(), is_string: msg.is_string };
-                let dropped = {
-                    let mut inbox = shared.inbox();
-                    inbox.push(packet);
-                    inbox.dropped()
-                };
+                shared.inbox().push(packet);
                 shared.messages_received.fetch_add(1, Ordering::Relaxed);
                 shared.bytes_received.fetch_add(len as u64, Ordering::Relaxed);
-                shared.report_drops(dropped, std::time::Instant::now());
             }
             DataChannelEvent::OnBufferedAmountLow => refresh_outstanding(&dc, &shared).await,
             DataChannelEvent::OnClosing => {

@@ -3,7 +3,7 @@
 //! - `cargo xtask build [--release]`  build the extension into `addons/webrtc_rs/bin/`
 //! - `cargo xtask godot`              find or install Godot 4.3+, print its path
 //! - `cargo xtask test`               engine tests, then the headless Godot suites
-//! - `cargo xtask demo`               two peers on loopback in headless Godot
+//! - `cargo xtask demo [--debug]`     two peers, then multiplayer sessions (release build)
 //! - `cargo xtask bench`              side-by-side benchmark: engine, GDScript, libdatachannel
 //! - `cargo xtask package`            release build laid out as `target/package/addons/webrtc_rs`
 //!
@@ -34,10 +34,11 @@ fn main() -> ExitCode {
         Some("build") => project::build_extension(release).map(|_| ()),
         Some("godot") => godot::find_or_install().map(|g| println!("{}", g.display())),
         Some("test") => test(),
-        Some("demo") => demo(release),
+        // The demo's figures are what players get, so it runs the release build unless asked.
+        Some("demo") => demo(!args.iter().any(|a| a == "--debug")),
         Some("package") => project::package(),
         Some("bench") => bench::bench(),
-        _ => Err("usage: cargo xtask <build [--release] | godot | test | demo [--release] | bench | package>".to_string()),
+        _ => Err("usage: cargo xtask <build [--release] | godot | test | demo [--debug] | bench | package>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

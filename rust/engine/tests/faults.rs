@@ -1,70 +1,14 @@
 //! Network faults between two connections: a lossy, slow UDP relay on 127.0.0.1 (50 ms delay, and
-//! once connected 10 % loss each way) stands between them. This kernel has no `netem` qdisc, so the impairment is
-//! done in user space: each peer's loopback candidate is rewritten to the relay's port, and the
-//! relay forwards, drops and delays. A reliable channel must deliver every byte in order, an
-//! unreliable one loses some and keeps going, and cutting the link takes both out of CONNECTED.
+//! once connected 10 % loss each way) stands between them. This kernel has no `netem` qdisc, so the
+//! impairment is done in user space by `netsim` (rust/netsim, also used by the benchmark): each
+//! peer's loopback candidate is rewritten to a relay's port, and the relay forwards, drops and
+//! delays. A reliable channel must deliver every byte in order, an unreliable one loses some and
+//! keeps going, and cutting the link takes both out of CONNECTED.
 
 use engine::*;
-use std::net::{SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use netsim::{Relay, RelayConfig};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
-
-/// One relay socket standing for one peer's candidate: packets from that peer go to whoever
-/// last spoke to the relay, everything else goes to the peer. Loss and delay both ways.
-struct Relay {
-    port: u16,
-    /// Percent of packets dropped, each way.
-    loss_pct: Arc<AtomicU32>,
-    cut: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Relay {
-    fn start(target: SocketAddr, delay: Duration) -> Relay {
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(2))).unwrap();
-        let port = sock.local_addr().unwrap().port();
-        let cut = Arc::new(AtomicBool::new(false));
-        let stop = Arc::new(AtomicBool::new(false));
-        let loss_pct = Arc::new(AtomicU32::new(0));
-        let (cut2, stop2, loss2) = (cut.clone(), stop.clone(), loss_pct.clone());
-        std::thread::spawn(move || {
-            let mut rng = 0x9E3779B97F4A7C15u64 ^ port as u64;
-            let mut other: Option<SocketAddr> = None;
-            let mut queue: Vec<(Instant, SocketAddr, Vec<u8>)> = Vec::new();
-            let mut buf = [0u8; 65536];
-            while !stop2.load(Ordering::Relaxed) {
-                if let Ok((n, from)) = sock.recv_from(&mut buf) {
-                    let to = if from == target { other } else { other = Some(from); Some(target) };
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    let lost = (rng % 100) < loss2.load(Ordering::Relaxed) as u64;
-                    if let (Some(to), false, false) = (to, lost, cut2.load(Ordering::Relaxed)) {
-                        queue.push((Instant::now() + delay, to, buf[..n].to_vec()));
-                    }
-                }
-                let now = Instant::now();
-                queue.retain(|(at, to, data)| {
-                    if *at <= now {
-                        let _ = sock.send_to(data, to);
-                        false
-                    } else {
-                        true
-                    }
-                });
-            }
-        });
-        Relay { port, loss_pct, cut, stop }
-    }
-}
-
-impl Drop for Relay {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
 
 /// Passes descriptions and only loopback host candidates, each rewritten to a relay in front
 /// of it (created on first sight).
@@ -73,18 +17,13 @@ fn relay_signaling(from: &PeerConnection, to: &mut PeerConnection, relays: &Mute
         match e {
             Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).unwrap(),
             Event::IceCandidate { mid, mline_index, candidate } => {
-                let parts: Vec<&str> = candidate.split(' ').collect();
-                // candidate:<f> <c> udp <prio> <ip> <port> typ host ...
-                if parts.len() < 8 || parts[4] != "127.0.0.1" || parts[7] != "host" {
-                    continue;
-                }
-                let real: SocketAddr = format!("127.0.0.1:{}", parts[5]).parse().unwrap();
-                let relay = Relay::start(real, Duration::from_millis(50));
-                let mut rewritten = parts.clone();
-                let port = relay.port.to_string();
-                rewritten[5] = &port;
-                to.add_ice_candidate(&mid, mline_index as i64, &rewritten.join(" ")).unwrap();
-                relays.lock().unwrap().push(relay);
+                let Some(real) = netsim::loopback_host_candidate(&candidate) else { continue };
+                let mut relays = relays.lock().unwrap();
+                // 50 ms each way, no loss until connected; a seed per relay, so they differ.
+                let config = RelayConfig::symmetric(0.0, Duration::from_millis(50)).seed(relays.len() as u64 + 1);
+                let relay = Relay::start(real, config).unwrap();
+                to.add_ice_candidate(&mid, mline_index as i64, &netsim::candidate_with_port(&candidate, relay.port())).unwrap();
+                relays.push(relay);
             }
             Event::DataChannel(ch) => got.push(ch),
         }
@@ -134,7 +73,7 @@ fn impaired_pair() -> (Impaired, [DataChannel; 4]) {
     let mut link = Impaired { a, b, relays: Mutex::new(Vec::new()), got_b: Vec::new() };
     link.wait("connect through the slow relay", Duration::from_secs(30), |_| chans.iter().all(|c| c.ready_state() == ChannelState::Open));
     for r in link.relays.lock().unwrap().iter() {
-        r.loss_pct.store(10, Ordering::Relaxed);
+        r.set_loss_pct(10.0);
     }
     (link, chans)
 }
@@ -168,7 +107,7 @@ fn reliable_delivers_everything_in_order_and_unreliable_keeps_going() {
     let mut total_received = 0;
     for burst in 0..2u8 {
         let mut n = 0;
-        let mut drain = |link: &mut Impaired, n: &mut u32| {
+        let drain = |link: &mut Impaired, n: &mut u32| {
             ub.publish();
             while ub.recv().is_ok() {
                 *n += 1;
@@ -197,12 +136,66 @@ fn reliable_delivers_everything_in_order_and_unreliable_keeps_going() {
     assert!(total_received < 200, "with 10 % loss and no retransmission some messages are lost");
 }
 
+/// A reliable and an unreliable stream at 60 Hz on one connection, through 10 % loss: every
+/// reliable message arrives, in order, and unreliable messages keep arriving while a reliable
+/// one is being retransmitted: at least one unreliable message sent after a reliable one
+/// arrives before it (no head-of-line blocking across streams, in SCTP's sender or receiver).
+#[test]
+fn unreliable_overtakes_a_retransmitting_reliable_stream() {
+    let (mut link, [ra, rb, ua, ub]) = impaired_pair();
+    let start = Instant::now();
+    let total = 300u32; // 5 s at 60 Hz
+    // (sequence, send time) of each stream, and each message's arrival time.
+    let mut reliable_arrived: Vec<Option<Instant>> = vec![None; total as usize];
+    let mut unreliable_sent: Vec<Instant> = Vec::new();
+    let mut unreliable_arrived: Vec<(u32, Instant)> = Vec::new();
+    let mut reliable_sent: Vec<Instant> = Vec::new();
+    let mut next_reliable = 0u32;
+    let mut in_order = true;
+    let deadline = start + Duration::from_secs(60);
+    while (next_reliable as usize) < reliable_arrived.len() {
+        let due = (start.elapsed().as_secs_f64() * 60.0) as u32;
+        while (reliable_sent.len() as u32) < due.min(total) {
+            let i = reliable_sent.len() as u32;
+            ra.send(&i.to_le_bytes(), false).unwrap();
+            ua.send(&i.to_le_bytes(), false).unwrap();
+            reliable_sent.push(Instant::now());
+            unreliable_sent.push(Instant::now());
+        }
+        rb.publish();
+        ub.publish();
+        while let Ok(p) = rb.recv() {
+            let i = u32::from_le_bytes(p.data[..4].try_into().unwrap());
+            in_order &= i == next_reliable;
+            reliable_arrived[i as usize] = Some(Instant::now());
+            next_reliable += 1;
+        }
+        while let Ok(p) = ub.recv() {
+            unreliable_arrived.push((u32::from_le_bytes(p.data[..4].try_into().unwrap()), Instant::now()));
+        }
+        link.pump();
+        assert!(Instant::now() < deadline, "only {next_reliable} of {total} reliable messages arrived");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(in_order, "reliable messages in order");
+    let overtakes = unreliable_arrived
+        .iter()
+        .filter(|&&(j, at)| (0..total).any(|i| unreliable_sent[j as usize] > reliable_sent[i as usize] && reliable_arrived[i as usize].is_some_and(|r| at < r)))
+        .count();
+    eprintln!(
+        "{} of {total} unreliable arrived; {overtakes} of them overtook a reliable message sent before them",
+        unreliable_arrived.len()
+    );
+    assert!(overtakes > 0, "unreliable messages waited behind every retransmitted reliable one");
+    assert!(!unreliable_arrived.is_empty() && unreliable_arrived.len() < total as usize, "10 % loss, no retransmission: some lost, most arrive");
+}
+
 #[test]
 fn cutting_the_link_takes_both_sides_out_of_connected() {
     let (mut link, _chans) = impaired_pair();
     link.wait("connected", Duration::from_secs(10), |l| l.a.state() == PeerState::Connected && l.b.state() == PeerState::Connected);
     for r in link.relays.lock().unwrap().iter() {
-        r.cut.store(true, Ordering::Relaxed);
+        r.cut();
     }
     let cut_at = Instant::now();
     link.wait("both sides leave CONNECTED within 10 s", Duration::from_secs(10), |l| {

@@ -4,7 +4,7 @@
 //! without one the chart is drawn without labels.
 
 use crate::Result;
-use crate::bench::{METRICS, advantage};
+use crate::bench::{Metric, advantage, metrics};
 use ab_glyph::{Font, FontVec, PxScale, ScaleFont};
 use serde_json::{Map, Value};
 use std::path::Path;
@@ -68,9 +68,15 @@ fn x_of(log2: f64) -> usize {
     LEFT + (f * (W - LEFT - RIGHT) as f64) as usize
 }
 
+/// Whether a metric gets a row: not the library size (libdatachannel has none here), and of the
+/// lossy streams only delivered %, p99 and the longest gap (p50, p95 and max are in the table).
+fn charted(m: &Metric) -> bool {
+    m.key != "so_mb" && !["_p50_ms", "_p95_ms", "_max_ms", "_out_of_order"].iter().any(|s| m.key.starts_with("lossy_") && m.key.ends_with(s))
+}
+
 /// Draws the chart; returns a note if it had to leave the text out.
 pub fn draw(results: &Map<String, Value>, path: &Path) -> Result<Option<String>> {
-    let metrics: Vec<_> = METRICS.iter().filter(|m| m.key != "so_mb").collect();
+    let metrics: Vec<_> = metrics().filter(|m| charted(m)).collect();
     let h = TOP + metrics.len() * ROW + 60;
     let font = FONTS.iter().find_map(|f| std::fs::read(f).ok()).and_then(|b| FontVec::try_from_vec(b).ok());
     let note = font.is_none().then(|| "no TrueType font found: chart.png has no labels".to_string());

@@ -477,11 +477,13 @@ class LossyPair:
 
     def connect(self):
         """Connects through the relays, then switches their loss on."""
+        start = time.perf_counter()
         self.a.set_local_description(ldc.Description.Type.Offer)
         chans = self.rel + self.unrel
         self.sig.pump(lambda: all(ch.is_open() for ch in chans), time.perf_counter() + 30.0,
                       lambda: f"lossy: channels not open through the relays after 30 s "
                               f"(A: {self.a.state()}, B: {self.b.state()})")
+        self.connect_ms = (time.perf_counter() - start) * 1000.0
         for r in self.relays:
             r.command(f"loss {LOSS_PCT}")
 
@@ -579,6 +581,7 @@ def lossy_case(case_key, unrel_key, rel_key):
         for s in streams:
             out.update(s.results(epoch, last_send))
         out[f"lossy_{case_key}_relay_loss_pct"] = p.relay_loss_pct()
+        out[f"lossy_{case_key}_connect_ms"] = p.connect_ms
         log(f"lossy {case_key}: {json.dumps(out)}")
         return out
     finally:
@@ -590,6 +593,8 @@ def lossy():
     out.update(lossy_case("unrel_alone", "lossy_unrel_alone", None))
     out.update(lossy_case("rel_alone", None, "lossy_rel_alone"))
     out.update(lossy_case("both", "lossy_both_unrel", "lossy_both_rel"))
+    connects = sorted(out[f"lossy_{c}_connect_ms"] for c in ("unrel_alone", "rel_alone", "both"))
+    out["lossy_connect_ms"] = connects[len(connects) // 2]
     return out
 
 

@@ -57,6 +57,8 @@ struct Link {
     rel: [DataChannel; 2],
     /// Unreliable unordered, maxRetransmits 0 (negotiated id 2).
     unrel: [DataChannel; 2],
+    /// From `create_offer()` to every channel open, through the relays (no loss yet).
+    connect_ms: f64,
 }
 
 /// Hands `from`'s description to `to`, and of its candidates only the 127.0.0.1 host one,
@@ -92,13 +94,14 @@ impl Link {
         let rel = [a.create_data_channel("rel", rel.clone()).unwrap(), b.create_data_channel("rel", rel).unwrap()];
         let unrel = [a.create_data_channel("unrel", unrel.clone()).unwrap(), b.create_data_channel("unrel", unrel).unwrap()];
         a.create_offer().unwrap();
-        let mut link = Link { a, b, relays: Vec::new(), rel, unrel };
+        let mut link = Link { a, b, relays: Vec::new(), rel, unrel, connect_ms: 0.0 };
         let start = Instant::now();
         while !link.rel.iter().chain(&link.unrel).all(|c| c.ready_state() == ChannelState::Open) {
             assert!(start.elapsed() < Duration::from_secs(30), "lossy: connect through the relays timed out");
             link.poll();
             std::thread::sleep(POLL);
         }
+        link.connect_ms = start.elapsed().as_secs_f64() * 1000.0;
         for r in &link.relays {
             r.set_loss_pct(LOSS_PCT);
         }
@@ -243,6 +246,7 @@ fn case(case_key: &str, unrel: Option<&'static str>, rel: Option<&'static str>) 
         out.extend(s.results(epoch, last_send));
     }
     out.insert(format!("lossy_{case_key}_relay_loss_pct"), json!(link.relay_loss_pct()));
+    out.insert(format!("lossy_{case_key}_connect_ms"), json!(link.connect_ms));
     eprintln!("lossy {case_key}: {}", Value::Object(out.clone()));
     out
 }
@@ -254,5 +258,7 @@ pub fn lossy() -> Value {
     out.extend(case("unrel_alone", Some("lossy_unrel_alone"), None));
     out.extend(case("rel_alone", None, Some("lossy_rel_alone")));
     out.extend(case("both", Some("lossy_both_unrel"), Some("lossy_both_rel")));
+    let connects: Vec<f64> = ["unrel_alone", "rel_alone", "both"].iter().filter_map(|c| out[&format!("lossy_{c}_connect_ms")].as_f64()).collect();
+    out.insert("lossy_connect_ms".into(), json!(crate::median(connects)));
     Value::Object(out)
 }

@@ -1979,9 +1979,10 @@ impl Association {
         while sna32lt(tsn, max_tsn) {
             if let Some(c) = self.inflight_queue.get_mut(tsn) {
                 let counts = c.nsent <= 1 || !sna32lt(htna, c.rtx_mark);
-                if c.is_outstanding() && c.miss_indicator < 3 && counts {
+                let threshold = c.fast_retransmit_threshold();
+                if c.is_outstanding() && c.miss_indicator < threshold && counts {
                     c.miss_indicator += 1;
-                    if c.miss_indicator == 3 {
+                    if c.miss_indicator == threshold {
                         self.will_retransmit_fast = true;
                         if !self.in_fast_recovery {
                             // 2)  If not in Fast Recovery, adjust the ssthresh and cwnd of the

@@ -335,7 +335,17 @@ impl ChunkPayloadData {
         // webrtc-rs-godot patch: no `nsent == 1`: a retransmitted chunk becomes a candidate
         // again after three misses counted past its `rtx_mark` (its counter restarts at each
         // retransmission), as usrsctp allows.
-        self.is_outstanding() && self.miss_indicator >= 3
+        self.is_outstanding() && self.miss_indicator >= self.fast_retransmit_threshold()
+    }
+
+    /// webrtc-rs-godot patch: miss indications that make this chunk a fast retransmit
+    /// candidate: 3 (RFC 9260 7.2.4) when it was sent once; 1 after a retransmission, since
+    /// misses of a retransmitted chunk are only counted in SACKs that acknowledge data sent
+    /// after it (`rtx_mark`), which reordering would hardly explain (the reasoning of RACK,
+    /// RFC 8985). A lost retransmission of a 60 Hz stream then costs one packet interval and a
+    /// round trip instead of three intervals: reliable p99 at 10 % loss is that case.
+    pub(crate) fn fast_retransmit_threshold(&self) -> u32 {
+        if self.nsent > 1 { 1 } else { 3 }
     }
 
     /// webrtc-rs-godot patch: notes a retransmission of this chunk (see `rtx_mark`).

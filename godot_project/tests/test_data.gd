@@ -169,6 +169,25 @@ func test_unreliable_channel_drops_the_oldest_at_the_bound() -> void:
 	check_eq(got, [8, 9], "the two newest fit in 2 KiB")
 	check_eq(rb.get_stats().messages_dropped, 8, "the oldest were dropped and counted")
 
+## A game that never looks at get_buffered_amount() while its peer reads nothing: put_packet
+## refuses with ERR_BUSY once 16 MiB wait to be sent, instead of growing memory without bound.
+func test_put_packet_past_16_mib_is_refused() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	var msg := PackedByteArray()
+	msg.resize(16384)
+	var err := OK
+	var accepted := 0
+	while accepted < 2000:
+		err = r[1].put_packet(msg)
+		if err != OK:
+			break
+		accepted += 1
+	check_eq(err, ERR_BUSY, "refused with ERR_BUSY")
+	check(accepted >= 1000 and accepted < 1100, "about 16 MiB accepted (%d messages of 16 KiB)" % accepted)
+	check(r[1].get_buffered_amount() <= 16 * 1048576, "buffered amount within 16 MiB")
+
 func test_close_channel_from_either_side() -> void:
 	var r: Array = await connected_pair()
 	if r.is_empty():

@@ -15,6 +15,11 @@ use webrtc::peer_connection::PeerConnection as RtcPeerConnection;
 /// Value Godot reports for an id, lifetime or retransmit count that is not set.
 pub const UNSET: u16 = 65535;
 
+/// Most bytes a channel holds for sending ([`DataChannel::buffered_amount`]); a send past it
+/// fails with `Busy`, as a browser's `send()` throws past its 16 MiB buffer. Without a bound a
+/// game that never looks at its buffered amount grows memory until the process dies.
+pub const MAX_BUFFERED_AMOUNT: usize = 16 << 20;
+
 /// Counters of one channel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ChannelStats {
@@ -29,6 +34,9 @@ pub struct ChannelStats {
     /// Messages dropped because the receive queue was full (unreliable channels only: a
     /// reliable channel holds the sender instead).
     pub messages_dropped: u64,
+    /// Messages queued by `send` that could not be handed over because the channel closed
+    /// meanwhile (typically the remote closed it while they were on their way).
+    pub messages_unsent: u64,
 }
 
 /// What never changes after creation; cached because webrtc-rs's getters are async.
@@ -74,6 +82,7 @@ pub(crate) struct ChannelShared {
     bytes_sent: AtomicU64,
     messages_received: AtomicU64,
     bytes_received: AtomicU64,
+    messages_unsent: AtomicU64,
 }
 
 impl ChannelShared {
@@ -92,6 +101,7 @@ impl ChannelShared {
             bytes_sent: AtomicU64::new(0),
             messages_received: AtomicU64::new(0),
             bytes_received: AtomicU64::new(0),
+            messages_unsent: AtomicU64::new(0),
             info,
         })
     }
@@ -115,7 +125,20 @@ impl ChannelShared {
     /// drops must not flood the output too. All drops are counted in the stats.
     fn report_drops(&self, dropped: u64, now: std::time::Instant) {
         if let Some(new) = crate::lock(&self.drop_report).due(dropped, now) {
-            log::warn!(target: "engine::channel", "Buffer full! Dropping data: data channel '{}' (unreliable) dropped its {new} oldest unread message(s), {dropped} so far; read it every frame, or raise network/limits/webrtc/max_channel_in_buffer_kb.", self.info.label);
+            log::warn!(target: "engine::channel", "Buffer full! Dropping data: data channel '{}' (unreliable) dropped its {new} oldest unread message(s), {dropped} so far; read it every frame, or raise network/limits/webrtc/max_channel_in_buffer_kb.", crate::excerpt(&self.info.label));
+        }
+    }
+
+    /// A queued message webrtc-rs refused. A send racing the channel's close (the remote closed
+    /// it, or the connection went) is routine in a game whose player leaves: counted, and said
+    /// once at warning level. Anything else is a real error.
+    fn note_send_failure(&self, len: usize, error: &webrtc::error::Error) {
+        let closed = matches!(error, webrtc::error::Error::ErrDataChannelClosed)
+            || matches!(self.state.get(), ChannelState::Closing | ChannelState::Closed);
+        if !closed {
+            log::error!(target: "engine::channel", "data channel '{}': send of {len} bytes failed: {error}", crate::excerpt(&self.info.label));
+        } else if self.messages_unsent.fetch_add(1, Ordering::Relaxed) == 0 {
+            log::warn!(target: "engine::channel", "data channel '{}' closed while messages were queued for it; they were not sent (counted in get_stats().messages_unsent).", crate::excerpt(&self.info.label));
         }
     }
 
@@ -238,6 +261,7 @@ impl DataChannel {
             messages_received: s.messages_received.load(Ordering::Relaxed),
             bytes_received: s.bytes_received.load(Ordering::Relaxed),
             messages_dropped: s.inbox().dropped(),
+            messages_unsent: s.messages_unsent.load(Ordering::Relaxed),
         }
     }
 
@@ -248,24 +272,32 @@ impl DataChannel {
         let state = self.ready_state();
         if state != ChannelState::Open {
             return Err(Error::unconfigured(format!(
-                "Data channel '{}' is not open (state {:?}); cannot send.", self.label(), state
+                "Data channel '{}' is not open (state {:?}); cannot send.", crate::excerpt(self.label()), state
             )));
         }
         let max = self.max_message_size();
         if data.len() > max {
             return Err(Error::invalid(format!(
                 "Packet of {} bytes is larger than the maximum of {} bytes for data channel '{}'.",
-                data.len(), max, self.label()
+                data.len(), max, crate::excerpt(self.label())
             )));
         }
         if is_string && std::str::from_utf8(data).is_err() {
             return Err(Error::invalid("A text packet must be valid UTF-8 (use WRITE_MODE_BINARY for raw bytes)."));
         }
+        let buffered = self.buffered_amount();
+        if buffered > 0 && buffered + data.len() > MAX_BUFFERED_AMOUNT {
+            return Err(Error::busy(format!(
+                "Data channel '{}': {} bytes are already waiting to be sent, and a send may not take that past {} MiB \
+                 (the peer reads slower than this channel sends). Check get_buffered_amount() before sending.",
+                crate::excerpt(self.label()), buffered, MAX_BUFFERED_AMOUNT >> 20
+            )));
+        }
         self.shared.queued.fetch_add(data.len(), Ordering::AcqRel);
         let msg = Outgoing::Message { data: BytesMut::from(data), is_string };
         if self.outbox.send(msg).is_err() {
             self.shared.queued.fetch_sub(data.len(), Ordering::AcqRel);
-            return Err(Error::failed(format!("Data channel '{}' is gone.", self.label())));
+            return Err(Error::failed(format!("Data channel '{}' is gone.", crate::excerpt(self.label()))));
         }
         Ok(())
     }
@@ -375,7 +407,7 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc
                 }
                 // A close() asked for before the open wins.
                 shared.state.set_unless(ChannelState::Open, |s| s != ChannelState::Connecting);
-                log::info!(target: "engine::channel", "data channel '{}' open (id {})", shared.info.label, shared.id.load(Ordering::Relaxed));
+                log::info!(target: "engine::channel", "data channel '{}' open (id {})", crate::excerpt(&shared.info.label), shared.id.load(Ordering::Relaxed));
             }
             DataChannelEvent::OnMessage(msg) => {
                 // Closed here (close() or the handle dropped): nobody will read it.
@@ -394,7 +426,7 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc
             }
             DataChannelEvent::OnClose => break,
             DataChannelEvent::OnError => {
-                log::warn!(target: "engine::channel", "data channel '{}' reported an error", shared.info.label);
+                log::warn!(target: "engine::channel", "data channel '{}' reported an error", crate::excerpt(&shared.info.label));
             }
             _ => {}
         }
@@ -439,7 +471,7 @@ async fn send_queued(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, mu
                             // so the buffered amount never dips while bytes change hands.
                             shared.outstanding.fetch_add(len, Ordering::AcqRel);
                         }
-                        Err(e) => log::error!(target: "engine::channel", "data channel '{}': send of {len} bytes failed: {e}", shared.info.label),
+                        Err(e) => shared.note_send_failure(len, &e),
                     }
                     shared.queued.fetch_sub(len, Ordering::AcqRel);
                 }

@@ -69,7 +69,7 @@ pub struct IceUrl {
 impl IceUrl {
     /// Parses `scheme:host[:port][?transport=udp|tcp]` (RFC 7064/7065).
     pub fn parse(url: &str) -> Result<Self> {
-        let bad = |why: &str| Error::invalid(format!("Invalid ICE server URL '{url}': {why}."));
+        let bad = |why: &str| Error::invalid(format!("Invalid ICE server URL '{}': {why}.", crate::excerpt(url)));
         let (scheme, rest) = url.split_once(':').ok_or_else(|| bad("expected 'stun:', 'stuns:', 'turn:' or 'turns:'"))?;
         let scheme = scheme.to_ascii_lowercase();
         let default_port = match scheme.as_str() {
@@ -113,6 +113,10 @@ impl IceUrl {
             && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
         if !host_ok {
             return Err(bad("missing or invalid host"));
+        }
+        // DNS names are at most 253 characters (RFC 1035); longer is a mistake or an attack.
+        if host.len() > 253 {
+            return Err(bad("host name longer than 253 characters"));
         }
         let port = match port {
             None => default_port,
@@ -162,11 +166,11 @@ impl PeerConfig {
                 let parsed = IceUrl::parse(url)?;
                 if parsed.is_turn() && (server.username.is_empty() || server.credential.is_empty()) {
                     return Err(Error::invalid(format!(
-                        "iceServers[{i}]: TURN URL '{url}' needs 'username' and 'credential'."
+                        "iceServers[{i}]: TURN URL '{}' needs 'username' and 'credential'.", crate::excerpt(url)
                     )));
                 }
                 if let Some(why) = parsed.unsupported_reason() {
-                    warnings.push(format!("ICE server '{url}' will be skipped: {why}."));
+                    warnings.push(format!("ICE server '{}' will be skipped: {why}.", crate::excerpt(url)));
                 }
             }
         }

@@ -38,9 +38,9 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub use channel::{ChannelStats, DataChannel, UNSET};
+pub use channel::{ChannelStats, DataChannel, MAX_BUFFERED_AMOUNT, UNSET};
 pub use config::{ChannelConfig, IceServer, IceTransportPolicy, PeerConfig};
-pub use error::{Error, ErrorKind, Result};
+pub use error::{excerpt, Error, ErrorKind, Result, MAX_MESSAGE_BYTES};
 pub use event::{Event, SdpKind};
 pub use inbox::Packet;
 pub use peer::{PeerConnection, PeerOptions};

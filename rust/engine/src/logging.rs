@@ -67,7 +67,9 @@ impl log::Log for Collector {
         if level == LogLevel::Verbose && !self.verbose.load(Ordering::Relaxed) {
             return;
         }
-        let line = LogLine { level, target: record.target().to_string(), message: record.args().to_string() };
+        // Cut like error messages: webrtc-rs may quote what it was given (SDP, candidates).
+        let message = crate::Error::new(crate::ErrorKind::Failed, record.args().to_string()).message;
+        let line = LogLine { level, target: record.target().to_string(), message };
         let mut lines = crate::lock(&self.lines);
         if lines.len() >= CAPACITY {
             lines.pop_front();

@@ -199,7 +199,7 @@ impl PeerConnection {
         let value = value.strip_prefix("candidate:").unwrap_or(value);
         if !value.is_empty() {
             rtc::ice::candidate::unmarshal_candidate(value)
-                .map_err(|e| Error::failed(format!("Invalid ICE candidate '{candidate}': {e}.")))?;
+                .map_err(|e| Error::failed(format!("Invalid ICE candidate '{}': {e}.", crate::excerpt(candidate))))?;
         }
         let init = RTCIceCandidateInit {
             candidate: if value.is_empty() { String::new() } else { format!("candidate:{value}") },
@@ -280,7 +280,7 @@ impl Drop for PeerConnection {
 
 fn parse_kind(kind: &str) -> Result<SdpKind> {
     SdpKind::parse(kind).ok_or_else(|| {
-        Error::invalid(format!("Unknown session description type '{kind}' (use \"offer\" or \"answer\")."))
+        Error::invalid(format!("Unknown session description type '{}' (use \"offer\" or \"answer\").", crate::excerpt(kind)))
     })
 }
 

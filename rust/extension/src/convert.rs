@@ -8,7 +8,7 @@ use godot::prelude::*;
 pub const ENGINE_OPTIONS_KEY: &str = "webrtc_rs";
 
 fn type_error(key: &str, expected: &str, got: &Variant) -> Error {
-    Error::invalid(format!("'{key}' must be {expected}, got {:?} ({}).", got.get_type(), got))
+    Error::invalid(format!("'{key}' must be {expected}, got {:?} ({}).", got.get_type(), engine::excerpt(&got.to_string())))
 }
 
 fn get_bool(dict: &VarDictionary, key: &str) -> Result<Option<bool>> {
@@ -65,7 +65,7 @@ pub fn peer_config(dict: &VarDictionary) -> Result<PeerConfig> {
         config.ice_transport_policy = match policy.as_str() {
             "all" => IceTransportPolicy::All,
             "relay" => IceTransportPolicy::Relay,
-            other => return Err(Error::invalid(format!("'iceTransportPolicy' must be \"all\" or \"relay\", got \"{other}\"."))),
+            other => return Err(Error::invalid(format!("'iceTransportPolicy' must be \"all\" or \"relay\", got \"{}\".", engine::excerpt(other)))),
         };
     }
     if let Some(extra) = dict.get(ENGINE_OPTIONS_KEY) {
@@ -82,7 +82,7 @@ pub fn peer_config(dict: &VarDictionary) -> Result<PeerConfig> {
             for a in arr.iter_shared() {
                 let text = a.to_string();
                 let addr = (a.get_type() == VariantType::STRING).then(|| text.parse::<std::net::SocketAddr>().ok()).flatten();
-                config.bind_addresses.push(addr.ok_or_else(|| Error::invalid(format!("'{key}': '{text}' is not an \"ip:port\" address.")))?);
+                config.bind_addresses.push(addr.ok_or_else(|| Error::invalid(format!("'{key}': '{}' is not an \"ip:port\" address.", engine::excerpt(&text))))?);
             }
         }
     }

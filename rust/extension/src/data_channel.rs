@@ -181,6 +181,7 @@ impl RsDataChannel {
         d.set("messages_received", s.messages_received as i64);
         d.set("bytes_received", s.bytes_received as i64);
         d.set("messages_dropped", s.messages_dropped as i64);
+        d.set("messages_unsent", s.messages_unsent as i64);
         d
     }
 }

@@ -68,5 +68,6 @@ pub(crate) fn to_godot_error(kind: engine::ErrorKind) -> godot::global::Error {
         engine::ErrorKind::Unconfigured => E::ERR_UNCONFIGURED,
         engine::ErrorKind::Unavailable => E::ERR_UNAVAILABLE,
         engine::ErrorKind::Failed => E::FAILED,
+        engine::ErrorKind::Busy => E::ERR_BUSY,
     }
 }

@@ -87,7 +87,7 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
         match created {
             Ok(ch) => Some(RsDataChannel::create(ch).upcast()),
             Err(e) => {
-                godot_error!("create_data_channel('{label}'): {}", e.message);
+                godot_error!("create_data_channel('{}'): {}", engine::excerpt(&label.to_string()), e.message);
                 None
             }
         }

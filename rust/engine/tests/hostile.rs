@@ -1,0 +1,119 @@
+//! Hostile and careless use of the engine's API: huge inputs get short error messages, a
+//! sender that ignores its buffered amount is refused past 16 MiB instead of growing without
+//! bound, and a send racing the remote's close is reported once as a warning, not as errors.
+//! Its own test binary: the last test reads the process-wide log.
+
+use engine::*;
+use std::time::{Duration, Instant};
+
+fn pump(from: &PeerConnection, to: &mut PeerConnection, got: &mut Vec<DataChannel>) {
+    for e in from.poll_events() {
+        match e {
+            Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).unwrap(),
+            Event::IceCandidate { mid, mline_index, candidate } => to.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
+            Event::DataChannel(ch) => got.push(ch),
+        }
+    }
+}
+
+/// A pair with one negotiated channel `config` on both ends, open.
+fn open_pair(config: ChannelConfig) -> (PeerConnection, PeerConnection, DataChannel, DataChannel) {
+    let mut a = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+    let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+    let config = ChannelConfig { negotiated: true, id: Some(1), ..config };
+    let ca = a.create_data_channel("c", config.clone()).unwrap();
+    let cb = b.create_data_channel("c", config).unwrap();
+    a.create_offer().unwrap();
+    let start = Instant::now();
+    let mut ignore = Vec::new();
+    while !(ca.ready_state() == ChannelState::Open && cb.ready_state() == ChannelState::Open) {
+        pump(&a, &mut b, &mut ignore);
+        pump(&b, &mut a, &mut ignore);
+        assert!(start.elapsed() < Duration::from_secs(15), "connect");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    (a, b, ca, cb)
+}
+
+#[test]
+fn huge_inputs_get_short_error_messages() {
+    let huge = "x".repeat(1 << 20);
+    let config = PeerConfig { ice_servers: vec![IceServer { urls: vec![format!("stun:{huge}")], ..Default::default() }], ..Default::default() };
+    let err = PeerConnection::new(config, PeerOptions::default()).unwrap_err();
+    assert!(err.message.len() < 300, "URL error is {} bytes", err.message.len());
+    let mut pc = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+    for err in [
+        pc.add_ice_candidate("0", 0, &format!("candidate:{huge}")).unwrap_err(),
+        pc.set_remote_description(&huge, "v=0").unwrap_err(),
+        pc.set_remote_description("offer", &huge).unwrap_err(),
+        pc.create_data_channel(&huge, ChannelConfig::default()).unwrap_err(),
+    ] {
+        assert!(!err.message.is_empty() && err.message.len() <= MAX_MESSAGE_BYTES + 64, "an error of {} bytes: {}", err.message.len(), &err.message[..80]);
+    }
+}
+
+#[test]
+fn a_sender_that_ignores_its_buffered_amount_is_refused_past_16_mib() {
+    let (_a, _b, tx, rx) = open_pair(ChannelConfig::default());
+    let msg = vec![3u8; 16384];
+    let mut accepted = 0u64;
+    // The receiver reads nothing, so it holds the sender and the bytes pile up at the sender.
+    let err = loop {
+        match tx.send(&msg, false) {
+            Ok(()) => accepted += 1,
+            Err(e) => break e,
+        }
+        assert!(accepted < 10_000, "160 MiB accepted: the send buffer is unbounded");
+    };
+    assert_eq!(err.kind, ErrorKind::Busy, "{}", err.message);
+    assert!(err.message.contains("16 MiB"), "{}", err.message);
+    assert!(tx.buffered_amount() <= MAX_BUFFERED_AMOUNT, "{} bytes buffered", tx.buffered_amount());
+    assert!(accepted as usize * msg.len() >= MAX_BUFFERED_AMOUNT - msg.len(), "refused early, at {accepted} messages");
+    // Once the receiver reads, every accepted message arrives.
+    let mut got = 0u64;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while got < accepted {
+        rx.publish();
+        while rx.recv().is_ok() {
+            got += 1;
+        }
+        assert!(Instant::now() < deadline, "{got} of {accepted} arrived");
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    assert_eq!(rx.stats().messages_dropped, 0);
+}
+
+/// The remote closes a channel while this side still has messages queued for it (a player
+/// leaving mid-game): the messages that cannot go are counted, and said once as a warning;
+/// no error line, since there is nothing the game could have done.
+#[test]
+fn sends_racing_the_remote_close_are_one_warning() {
+    logging::install(false);
+    let mut raced = 0;
+    for _attempt in 0..5 {
+        let (_a, _b, tx, rx) = open_pair(ChannelConfig::default());
+        let _ = logging::drain();
+        for _ in 0..3000 {
+            if tx.send(&[5u8; 1000], false).is_err() {
+                break;
+            }
+        }
+        rx.close();
+        let start = Instant::now();
+        while tx.ready_state() != ChannelState::Closed && start.elapsed() < Duration::from_secs(10) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let lines = logging::drain();
+        let errors: Vec<&logging::LogLine> = lines.iter().filter(|l| l.level == logging::LogLevel::Error).collect();
+        assert!(errors.is_empty(), "error lines: {errors:?}");
+        let unsent = tx.stats().messages_unsent;
+        if unsent > 0 {
+            let warnings = lines.iter().filter(|l| l.message.contains("closed while messages were queued")).count();
+            assert_eq!(warnings, 1, "one warning for {unsent} unsent messages: {lines:?}");
+            raced += 1;
+            break;
+        }
+    }
+    assert!(raced > 0, "the close never overtook a queued send in 5 attempts, so nothing was checked");
+}

@@ -145,11 +145,19 @@ impl IceUrl {
     }
 }
 
+/// ICE server URLs a connection uses at most: 10,000 STUN servers made a connection take
+/// ~21 s to gather (browsers also cap the list; a game needs two or three).
+pub const MAX_ICE_URLS: usize = 32;
+
 impl PeerConfig {
     /// Checks every ICE server: parsable URLs, credentials where TURN needs them.
     /// Returns the warnings for servers that are valid but will be skipped.
     pub fn validate(&self) -> Result<Vec<String>> {
+        let urls = self.ice_servers.iter().map(|s| s.urls.len()).sum::<usize>();
         let mut warnings = Vec::new();
+        if urls > MAX_ICE_URLS {
+            warnings.push(format!("{urls} ICE server URLs were given; only the first {MAX_ICE_URLS} are used (each one costs gathering work and traffic)."));
+        }
         let usable_turn = self.ice_servers.iter().flat_map(|s| &s.urls).any(|u| {
             IceUrl::parse(u).map(|p| p.is_turn() && p.unsupported_reason().is_none()).unwrap_or(false)
         });

@@ -162,15 +162,17 @@ impl PeerConnectionEventHandler for Handler {
 }
 
 fn rtc_config(config: &PeerConfig) -> webrtc::peer_connection::RTCConfiguration {
+    // At most MAX_ICE_URLS in all (said by `PeerConfig::validate`).
+    let mut budget = crate::config::MAX_ICE_URLS;
     let ice_servers = config
         .ice_servers
         .iter()
-        .map(|s| RTCIceServer {
+        .map(|s| {
             // Unsupported schemes were reported by `PeerConfig::validate`; webrtc-rs skips them too.
-            urls: s.urls.iter().filter(|u| IceUrl::parse(u).map(|p| p.unsupported_reason().is_none()).unwrap_or(false)).cloned().collect(),
-            username: s.username.clone(),
-            credential: s.credential.clone(),
-            ..Default::default()
+            let usable = s.urls.iter().filter(|u| IceUrl::parse(u).map(|p| p.unsupported_reason().is_none()).unwrap_or(false));
+            let urls: Vec<String> = usable.take(budget).cloned().collect();
+            budget -= urls.len();
+            RTCIceServer { urls, username: s.username.clone(), credential: s.credential.clone(), ..Default::default() }
         })
         .filter(|s| !s.urls.is_empty())
         .collect();

@@ -156,6 +156,12 @@ impl PeerConnection {
         let kind = parse_kind(kind)?;
         self.ensure_not_closed("set the remote description")?;
         let desc = parse_description(kind, sdp, "remote")?;
+        if let Some(missing) = sdp::missing_security_attribute(sdp) {
+            return Err(Error::invalid(format!(
+                "The remote {} has no 'a={missing}' line: without ICE credentials and a DTLS fingerprint the peer cannot be reached or authenticated.",
+                kind.as_str()
+            )));
+        }
         match kind {
             SdpKind::Offer => {
                 if self.state() != PeerState::New {
@@ -279,6 +285,11 @@ impl Drop for PeerConnection {
 }
 
 fn parse_kind(kind: &str) -> Result<SdpKind> {
+    if kind == "pranswer" {
+        // webrtc-rs accepts one, then leaves the channels CONNECTING after the final answer
+        // ("ICETransport can only be called in ICETransportStateNew"): refuse it clearly.
+        return Err(Error::invalid("Provisional answers ('pranswer') are not supported; send the final 'answer'."));
+    }
     SdpKind::parse(kind).ok_or_else(|| {
         Error::invalid(format!("Unknown session description type '{}' (use \"offer\" or \"answer\").", crate::excerpt(kind)))
     })

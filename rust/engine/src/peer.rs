@@ -156,12 +156,13 @@ impl PeerConnection {
         let kind = parse_kind(kind)?;
         self.ensure_not_closed("set the remote description")?;
         let desc = parse_description(kind, sdp, "remote")?;
-        if let Some(missing) = sdp::missing_security_attribute(sdp) {
-            return Err(Error::invalid(format!(
+        let refuse_insecure = || match sdp::missing_security_attribute(sdp) {
+            Some(missing) => Err(Error::invalid(format!(
                 "The remote {} has no 'a={missing}' line: without ICE credentials and a DTLS fingerprint the peer cannot be reached or authenticated.",
                 kind.as_str()
-            )));
-        }
+            ))),
+            None => Ok(()),
+        };
         match kind {
             SdpKind::Offer => {
                 if self.state() != PeerState::New {
@@ -169,12 +170,14 @@ impl PeerConnection {
                         "A remote offer is only accepted in STATE_NEW (the connection is {:?}).", self.state()
                     )));
                 }
+                refuse_insecure()?;
                 self.shared.state.set(PeerState::Connecting);
             }
             SdpKind::Answer | SdpKind::Pranswer => {
                 if !self.has_local_offer {
                     return Err(Error::failed("Cannot apply a remote answer: no local offer was created."));
                 }
+                refuse_insecure()?;
             }
         }
         self.send(Command::SetRemoteDescription(desc))

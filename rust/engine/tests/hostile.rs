@@ -169,3 +169,48 @@ fn descriptions_without_ice_credentials_or_fingerprint_and_pranswers_are_refused
     let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
     b.set_remote_description("offer", &offer).expect("the intact offer is accepted");
 }
+
+/// One byte of the remote's DTLS fingerprint altered (an attacker, or a signaling path that
+/// mangles SDP): the side that checks it must end in FAILED quickly, not hang in CONNECTING.
+#[test]
+fn a_wrong_dtls_fingerprint_fails_the_connection() {
+    let mut a = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+    let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+    let _ca = a.create_data_channel("c", ChannelConfig::default()).unwrap();
+    a.create_offer().unwrap();
+    let start = Instant::now();
+    let mut states = Vec::new();
+    while start.elapsed() < Duration::from_secs(12) {
+        for e in a.poll_events() {
+            match e {
+                Event::SessionDescription { kind, sdp } => b.set_remote_description(kind.as_str(), &sdp).unwrap(),
+                Event::IceCandidate { mid, mline_index, candidate } => b.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
+                Event::DataChannel(_) => {}
+            }
+        }
+        for e in b.poll_events() {
+            match e {
+                Event::SessionDescription { kind, sdp } => {
+                    // Flip one hex digit of B's fingerprint as A sees it.
+                    let at = sdp.find("a=fingerprint:sha-256 ").unwrap() + "a=fingerprint:sha-256 ".len();
+                    let mut bytes = sdp.into_bytes();
+                    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+                    a.set_remote_description(kind.as_str(), &String::from_utf8(bytes).unwrap()).unwrap();
+                }
+                Event::IceCandidate { mid, mline_index, candidate } => a.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
+                Event::DataChannel(_) => {}
+            }
+        }
+        let now = (a.state(), b.state());
+        if states.last() != Some(&now) {
+            states.push(now);
+        }
+        if a.state() == PeerState::Failed {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    eprintln!("states (a, b): {states:?} after {:?}", start.elapsed());
+    assert_eq!(a.state(), PeerState::Failed, "the side that verifies the fingerprint");
+    assert!(start.elapsed() < Duration::from_secs(5), "FAILED only after {:?}", start.elapsed());
+}

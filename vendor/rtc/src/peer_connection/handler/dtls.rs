@@ -228,12 +228,36 @@ impl<'a>
                 .as_mut()
                 .ok_or(Error::ErrDtlsTransportNotStarted)?;
 
-            for message in dtls_endpoint.read(
+            let events = match dtls_endpoint.read(
                 msg.now,
                 msg.transport.peer_addr,
                 msg.transport.ecn,
                 dtls_message,
-            )? {
+            ) {
+                Ok(events) => events,
+                // webrtc-rs-godot patch: a peer whose certificate does not match the remote
+                // description's fingerprint can never be authenticated: the DTLS transport is
+                // "failed" (W3C), so the connection is too (`update_connection_state`), and its
+                // data channels close. The connection stayed "connecting" (later
+                // "disconnected") forever, so a game could not tell an attack or a mangled
+                // signaling path from a slow network.
+                Err(
+                    err @ (Error::ErrNoMatchingCertificateFingerprint
+                    | Error::ErrNonCertificate
+                    | Error::ErrUnsupportedFingerprintAlgorithm),
+                ) => {
+                    self.ctx
+                        .dtls_transport
+                        .state_change(RTCDtlsTransportState::Failed);
+                    self.ctx.event_outs.push_back(TaggedRTCEventInternal {
+                        now: msg.now,
+                        event: RTCEventInternal::DTLSClosed,
+                    });
+                    return Err(err);
+                }
+                Err(err) => return Err(err),
+            };
+            for message in events {
                 match message {
                     EndpointEvent::HandshakeComplete => {
                         if let Some(state) =

@@ -214,3 +214,48 @@ fn a_wrong_dtls_fingerprint_fails_the_connection() {
     assert_eq!(a.state(), PeerState::Failed, "the side that verifies the fingerprint");
     assert!(start.elapsed() < Duration::from_secs(5), "FAILED only after {:?}", start.elapsed());
 }
+
+/// A closes a channel while B floods it: B's other channel on the same connection keeps
+/// carrying messages (a stream reset racing a flood must not wedge the association).
+#[test]
+fn closing_a_flooded_channel_leaves_the_other_channel_working() {
+    for round in 0..3 {
+        let mut a = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+        let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
+        let mk = |pc: &mut PeerConnection, id: u16| pc.create_data_channel(&id.to_string(), ChannelConfig { negotiated: true, id: Some(id), ..Default::default() }).unwrap();
+        let (a1, a2, b1, b2) = (mk(&mut a, 1), mk(&mut a, 2), mk(&mut b, 1), mk(&mut b, 2));
+        a.create_offer().unwrap();
+        let mut ignore = Vec::new();
+        let start = Instant::now();
+        while ![&a1, &a2, &b1, &b2].iter().all(|c| c.ready_state() == ChannelState::Open) {
+            pump(&a, &mut b, &mut ignore);
+            pump(&b, &mut a, &mut ignore);
+            assert!(start.elapsed() < Duration::from_secs(15), "connect");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let flood = vec![1u8; 16384];
+        let t = Instant::now();
+        while t.elapsed() < Duration::from_millis(500) {
+            while b1.ready_state() == ChannelState::Open && b1.buffered_amount() < 1 << 20 && b1.send(&flood, false).is_ok() {}
+            a1.publish();
+            while a1.recv().is_ok() {}
+            if t.elapsed() > Duration::from_millis(200) && a1.ready_state() == ChannelState::Open {
+                a1.close();
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        b2.send(b"still here", false).unwrap();
+        let t = Instant::now();
+        let got = loop {
+            a2.publish();
+            if let Ok(p) = a2.recv() {
+                break p;
+            }
+            // Keep flooding what is still open on B's side, as a careless sender would.
+            while b1.ready_state() == ChannelState::Open && b1.buffered_amount() < 1 << 20 && b1.send(&flood, false).is_ok() {}
+            assert!(t.elapsed() < Duration::from_secs(5), "round {round}: the other channel carried nothing for 5 s after the close (b1 {:?}, a1 {:?})", b1.ready_state(), a1.ready_state());
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        assert_eq!(&got.data[..], b"still here");
+    }
+}

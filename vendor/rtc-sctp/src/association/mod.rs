@@ -1400,7 +1400,10 @@ impl Association {
         // retransmission timeout collapses its window for nothing.
         let immediate_sack = d.immediate_sack || !can_push;
 
-        if stream_handle_data && let Some(s) = self.streams.get_mut(&d.stream_identifier) {
+        // webrtc-rs-godot patch: a stream whose read side was stopped (see `Stream::stop`) takes
+        // no more data; the chunk still counts as received, so it is acknowledged.
+        let readable = |s: &StreamState| matches!(s.state, RecvSendState::Readable | RecvSendState::ReadWritable);
+        if stream_handle_data && let Some(s) = self.streams.get_mut(&d.stream_identifier).filter(|s| readable(s)) {
             self.events.push_back(Event::DatagramReceived);
             if s.handle_data(d) && s.reassembly_queue.is_readable() {
                 self.events.push_back(Event::Stream(StreamEvent::Readable {

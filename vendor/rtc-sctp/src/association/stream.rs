@@ -295,6 +295,15 @@ impl Stream<'_> {
                 reset = true;
             }
             s.state = ((s.state as u8) & 0x2).into();
+            // webrtc-rs-godot patch: nothing can read this stream any more, so what it holds
+            // must not hold the association's receive window (and data still arriving for it
+            // is dropped in `handle_data`). A peer flooding a stream that was stopped here
+            // filled the window with unreadable data; the reset waiting for the next TSN
+            // could then never complete, and every other stream stalled for good.
+            s.reassembly_queue.discard_all();
+        }
+        if reset {
+            self.association.retry_deferred_resets(self.stream_identifier);
         }
 
         if reset {

@@ -451,6 +451,14 @@ impl ReassemblyQueue {
         }
     }
 
+    /// webrtc-rs-godot patch: forgets every queued chunk (the stream's read side was stopped).
+    pub(crate) fn discard_all(&mut self) {
+        self.ordered.clear();
+        self.unordered.clear();
+        self.unordered_chunks.clear();
+        self.n_bytes = 0;
+    }
+
     pub(crate) fn subtract_num_bytes(&mut self, n_bytes: usize) {
         if self.n_bytes >= n_bytes {
             self.n_bytes -= n_bytes;

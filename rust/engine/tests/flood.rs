@@ -2,6 +2,8 @@
 //! hold the sender (SCTP flow control) rather than drop or buffer without bound. Its own test
 //! binary, so the process's RSS speaks for this scenario alone.
 
+mod common;
+
 use engine::*;
 use std::time::{Duration, Instant};
 
@@ -10,36 +12,13 @@ fn rss_bytes() -> u64 {
     statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * 4096
 }
 
-/// Hands `from`'s descriptions and candidates to `to`; channels `from` received go to `got`.
-fn pump(from: &PeerConnection, to: &mut PeerConnection, got: &mut Vec<DataChannel>) {
-    for e in from.poll_events() {
-        match e {
-            Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).unwrap(),
-            Event::IceCandidate { mid, mline_index, candidate } => to.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
-            Event::DataChannel(ch) => got.push(ch),
-        }
-    }
-}
-
 /// 200 MiB offered in 16 KiB messages to a receiver that reads nothing for the whole flood (the
 /// sender keeps 1 MiB buffered, as a game checking `get_buffered_amount()` does): the process
 /// grows by a few MiB at most, nothing is dropped, and everything arrives in order once the
 /// receiver reads.
 #[test]
 fn non_reading_receiver_holds_a_flood_in_bounded_memory() {
-    let mut a = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
-    let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
-    let tx = a.create_data_channel("flood", ChannelConfig::default()).unwrap();
-    a.create_offer().unwrap();
-    let (mut got_a, mut got_b) = (Vec::new(), Vec::new());
-    let start = Instant::now();
-    while !(tx.ready_state() == ChannelState::Open && got_b.first().is_some_and(|c: &DataChannel| c.ready_state() == ChannelState::Open)) {
-        pump(&a, &mut b, &mut got_a);
-        pump(&b, &mut a, &mut got_b);
-        assert!(start.elapsed() < Duration::from_secs(15), "connect");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let rx = got_b.remove(0);
+    let (_a, _b, tx, rx) = common::open_pair(ChannelConfig::default());
     let msg = vec![7u8; 16384];
     // Warm up: one round of sending and reading, so allocator pools exist before the baseline.
     for _ in 0..64 {

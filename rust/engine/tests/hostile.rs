@@ -3,36 +3,15 @@
 //! bound, and a send racing the remote's close is reported once as a warning, not as errors.
 //! Its own test binary: the last test reads the process-wide log.
 
+mod common;
+
+use common::pump;
 use engine::*;
 use std::time::{Duration, Instant};
 
-fn pump(from: &PeerConnection, to: &mut PeerConnection, got: &mut Vec<DataChannel>) {
-    for e in from.poll_events() {
-        match e {
-            Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).unwrap(),
-            Event::IceCandidate { mid, mline_index, candidate } => to.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
-            Event::DataChannel(ch) => got.push(ch),
-        }
-    }
-}
-
 /// A pair with one negotiated channel `config` on both ends, open.
 fn open_pair(config: ChannelConfig) -> (PeerConnection, PeerConnection, DataChannel, DataChannel) {
-    let mut a = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
-    let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
-    let config = ChannelConfig { negotiated: true, id: Some(1), ..config };
-    let ca = a.create_data_channel("c", config.clone()).unwrap();
-    let cb = b.create_data_channel("c", config).unwrap();
-    a.create_offer().unwrap();
-    let start = Instant::now();
-    let mut ignore = Vec::new();
-    while !(ca.ready_state() == ChannelState::Open && cb.ready_state() == ChannelState::Open) {
-        pump(&a, &mut b, &mut ignore);
-        pump(&b, &mut a, &mut ignore);
-        assert!(start.elapsed() < Duration::from_secs(15), "connect");
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    (a, b, ca, cb)
+    common::open_pair(ChannelConfig { negotiated: true, id: Some(1), ..config })
 }
 
 #[test]

@@ -1,8 +1,10 @@
 //! Finding Godot 4.3+ (`GODOT`, then `PATH`, then our cache), installing Debian's package into
-//! the cache with a private apt when there is none, and running it under a timeout: a GDScript
-//! error before `quit()` would otherwise leave Godot running forever.
+//! the cache with a private apt when there is none (`install-godot.sh` over `install-debian.sh`,
+//! see `debian`), and running it under a timeout: a GDScript error before `quit()` would
+//! otherwise leave Godot running forever.
 
 use crate::Result;
+use crate::debian::{self, on_path};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -12,14 +14,7 @@ const INSTALL_SCRIPT: &str = include_str!("install-godot.sh");
 
 /// Where an installed Godot lives: `$WEBRTC_RS_GODOT_DIR`, else `~/.cache/webrtc-rs/godot`.
 fn cache_dir() -> PathBuf {
-    if let Ok(dir) = std::env::var("WEBRTC_RS_GODOT_DIR") {
-        return PathBuf::from(dir);
-    }
-    let base = std::env::var("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|_| crate::root().join("target"));
-    base.join("webrtc-rs/godot")
+    debian::cache_dir("godot", "WEBRTC_RS_GODOT_DIR")
 }
 
 /// `(major, minor)` of a Godot binary, if it runs.
@@ -32,10 +27,6 @@ fn version(godot: &Path) -> Option<(u32, u32)> {
 
 fn usable(godot: &Path) -> bool {
     matches!(version(godot), Some((4, minor)) if minor >= 3)
-}
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(name)).find(|p| p.is_file()))
 }
 
 /// A Godot 4.3+ binary: `GODOT`, then `godot`/`godot4` on `PATH`, then the cache, installing
@@ -60,18 +51,13 @@ pub fn find_or_install() -> Result<PathBuf> {
 }
 
 fn install(dir: &Path) -> Result<()> {
-    let debian_like = std::fs::read_to_string("/etc/os-release")
-        .map(|s| s.lines().any(|l| l.starts_with("ID=debian") || l.starts_with("ID=ubuntu") || (l.starts_with("ID_LIKE=") && l.contains("debian"))))
-        .unwrap_or(false);
-    if !debian_like || std::env::consts::ARCH != "x86_64" {
+    if !debian::supported() {
         return Err("no Godot 4.3+ found: set GODOT=/path/to/godot (automatic install needs Debian/Ubuntu x86_64)".into());
     }
     eprintln!("xtask: installing Debian's godot into {} (private apt, the system is not touched)", dir.display());
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let script = dir.join("install-godot.sh");
-    std::fs::write(&script, INSTALL_SCRIPT).map_err(|e| e.to_string())?;
-    let status = Command::new("bash").arg(&script).arg(dir).status().map_err(|e| format!("bash: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("installing Godot failed ({status})")) }
+    let dest = dir.to_string_lossy();
+    debian::run_recipe(dir, Some(("install-godot.sh", INSTALL_SCRIPT)), "install-godot.sh", &[&dest], &[])
+        .map_err(|e| format!("installing Godot failed: {e}"))
 }
 
 /// Runs `godot --headless --path project -s script` and waits at most `limit`; a run that

@@ -8,14 +8,16 @@
 //! - `cargo xtask package`            release build laid out as `target/package/addons/webrtc_rs`
 //!
 //! # Structure
+//! - `debian`: find a program on PATH or install Debian's package privately (`install-debian.sh`).
 //! - `godot`: find or install Godot, run it under a timeout.
 //! - `project`: build the extension and lay it into a Godot project.
 //! - `session`: the multi-process multiplayer session (signaling server + 4 Godot processes).
-//! - `interop`: the addon against other WebRTC stacks (aiortc).
+//! - `interop`: the addon against other WebRTC stacks (aiortc, Chromium, coturn).
 //! - `bench`, `chart`: the benchmark run, its table and its PNG chart.
 
 mod bench;
 mod chart;
+mod debian;
 mod godot;
 mod interop;
 mod project;

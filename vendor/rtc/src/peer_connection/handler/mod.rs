@@ -201,6 +201,16 @@ impl RTCPeerConnection {
     /// without the other.
     #[doc(hidden)]
     pub fn poll_data_read(&mut self) -> Option<TaggedRTCMessage> {
+        // webrtc-rs-godot patch: pump the pipeline when nothing is waiting, as `poll_read`
+        // does, so SCTP streams parked by back-pressure are read again now that the
+        // application asks for data. Without it they were resumed only by the next inbound
+        // packet: a receiver that had held its sender (window 0) read nothing more, sent no
+        // window update, and the transfer stalled until the peer's retransmission timer
+        // (200 ms, doubling, and cwnd cut to one MTU). Traced: webrtc-rs's driver drained
+        // nothing for 200 ms while a stream stayed parked.
+        if self.pipeline_context.data_read_outs.is_empty() {
+            self.pump_reads(None);
+        }
         self.pipeline_context.data_read_outs.pop_front()
     }
 

@@ -497,3 +497,20 @@ async fn send_queued(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, mu
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn dropped_messages_are_reported_at_most_once_a_second() {
+        let mut report = DropReport::default();
+        let t0 = Instant::now();
+        assert_eq!(report.due(0, t0), None, "nothing dropped, nothing said");
+        assert_eq!(report.due(3, t0), Some(3));
+        assert_eq!(report.due(10, t0 + Duration::from_millis(500)), None, "within the second");
+        assert_eq!(report.due(10, t0 + Duration::from_millis(1000)), Some(7), "the drops since the last report");
+        assert_eq!(report.due(10, t0 + Duration::from_secs(5)), None, "no new drops");
+    }
+}

@@ -19,7 +19,9 @@ pub fn missing_security_attribute(sdp: &str) -> Option<&'static str> {
         if line.starts_with("m=") {
             sections.push(Vec::new());
         }
-        sections.last_mut().map(|s| s.push(line));
+        if let Some(section) = sections.last_mut() {
+            section.push(line);
+        }
     }
     let (session, media) = sections.split_first()?;
     if media.is_empty() {

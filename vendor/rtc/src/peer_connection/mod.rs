@@ -2471,6 +2471,12 @@ impl RTCPeerConnection {
         self.update_ice_agent_stats(now);
         // Update codec stats from transceivers before taking snapshot
         self.update_codec_stats();
+        // webrtc-rs-godot patch: SCTP retransmission counters into the transport stats.
+        if let Some((fast, t3)) = self.sctp_transport().retransmission_stats() {
+            let transport = &mut self.pipeline_context.stats.transport;
+            transport.sctp_fast_retransmissions = fast;
+            transport.sctp_t3_timeouts = t3;
+        }
         self.pipeline_context
             .stats
             .snapshot_with_selector(now, selector)

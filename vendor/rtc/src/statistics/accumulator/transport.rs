@@ -66,6 +66,10 @@ pub struct TransportStatsAccumulator {
     pub ccfb_messages_sent: u32,
     /// Number of RTCP congestion control feedback messages received.
     pub ccfb_messages_received: u32,
+    /// SCTP fast retransmissions so far (webrtc-rs-godot patch).
+    pub sctp_fast_retransmissions: u64,
+    /// SCTP T3-rtx expiries so far (webrtc-rs-godot patch).
+    pub sctp_t3_timeouts: u64,
 }
 
 impl TransportStatsAccumulator {
@@ -156,6 +160,8 @@ impl TransportStatsAccumulator {
             selected_candidate_pair_changes: self.selected_candidate_pair_changes,
             ccfb_messages_sent: self.ccfb_messages_sent,
             ccfb_messages_received: self.ccfb_messages_received,
+            sctp_fast_retransmissions: self.sctp_fast_retransmissions,
+            sctp_t3_timeouts: self.sctp_t3_timeouts,
         }
     }
 }
@@ -182,6 +188,8 @@ impl Default for TransportStatsAccumulator {
             remote_certificate_id: String::new(),
             ccfb_messages_sent: 0,
             ccfb_messages_received: 0,
+            sctp_fast_retransmissions: 0,
+            sctp_t3_timeouts: 0,
         }
     }
 }

@@ -100,4 +100,14 @@ pub struct RTCTransportStats {
 
     /// Number of RTCP congestion control feedback messages received.
     pub ccfb_messages_received: u32,
+
+    // webrtc-rs-godot patch: SCTP retransmission counters (not in the W3C dictionary), so an
+    // application can tell a lossy path from a quiet one.
+    /// Fast retransmissions the SCTP association made (RFC 9260 7.2.4).
+    #[serde(default)]
+    pub sctp_fast_retransmissions: u64,
+
+    /// SCTP retransmission timer (T3-rtx) expiries: each resent the outstanding data.
+    #[serde(default)]
+    pub sctp_t3_timeouts: u64,
 }

@@ -27,6 +27,18 @@ use std::time::{Duration, Instant};
 
 const MAX_PENDING_PACKETS_PER_PEER: usize = 64;
 
+/// Whether `tid` is one of the two transactions of an allocation. webrtc-rs-godot patch:
+/// `Client::allocate` returns the id of the authenticated Allocate it will send after the
+/// server's 401, its own id plus one in the last byte; an unauthenticated Allocate that ends
+/// otherwise (no answer, or an error that is no 401 challenge) reports its own id, and that
+/// allocation never finished gathering: a relay-only connection stayed "checking" for good.
+fn is_allocate_transaction(allocate_tid: TransactionId, tid: TransactionId) -> bool {
+    let mut attempt = allocate_tid;
+    let last = attempt.0.len() - 1;
+    attempt.0[last] = attempt.0[last].wrapping_sub(1);
+    tid == allocate_tid || tid == attempt
+}
+
 #[derive(Debug)]
 pub(crate) enum RTCTurnRelayEventIn {
     SocketWriteFailure(FourTuple),
@@ -714,7 +726,7 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
                             gathered_complete = true;
                         }
                         TurnEvent::AllocateError(tid, err)
-                            if tid == managed_client.allocate_tid =>
+                            if is_allocate_transaction(managed_client.allocate_tid, tid) =>
                         {
                             error!(
                                 "TURN allocation failed from {} to {}: {}",
@@ -758,7 +770,7 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
                                 self.pending_permission_pairs
                                     .remove(&(pending.relay_addr, pending.peer_addr));
                                 pending_drop.push((pending.relay_addr, pending.peer_addr));
-                            } else if tid == managed_client.allocate_tid {
+                            } else if is_allocate_transaction(managed_client.allocate_tid, tid) {
                                 managed_client.gather_finished = true;
                                 gathered_complete = true;
                             }

@@ -98,6 +98,13 @@ impl SctpTransport {
         self.sctp_associations.values().next()
     }
 
+    /// The association's retransmission counters: fast retransmissions and T3-rtx expiries
+    /// (webrtc-rs-godot patch).
+    pub(crate) fn retransmission_stats(&self) -> Option<(u64, u64)> {
+        let mut stats = self.association()?.stats();
+        Some((stats.get_num_fast_retrans(), stats.get_num_t3timeouts()))
+    }
+
     /// W3C `SctpTransport.state`.
     ///
     /// Derived from the association rather than tracked separately: the previous `state` field was

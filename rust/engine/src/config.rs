@@ -39,6 +39,13 @@ pub struct PeerConfig {
     /// Local UDP addresses to bind instead of every interface (`0.0.0.0:0`): e.g. one interface,
     /// or fixed ports a firewall lets through. Empty: every interface (and loopback, see above).
     pub bind_addresses: Vec<std::net::SocketAddr>,
+    /// CA certificates (PEM) trusted for `turns:` servers besides the platform's roots, e.g. a
+    /// game's own TURN server's CA.
+    pub turn_ca_pem: Option<String>,
+    /// UDP ports `(min, max)`, both included, for the sockets whose port is not given (every
+    /// socket unless `bind_addresses` names ports): for servers behind a firewall that opens
+    /// only a range. Each connection takes one port of the range for all its sockets.
+    pub port_range: Option<(u16, u16)>,
 }
 
 impl Default for PeerConfig {
@@ -49,13 +56,15 @@ impl Default for PeerConfig {
             include_loopback: true,
             mdns: true,
             bind_addresses: Vec::new(),
+            turn_ca_pem: None,
+            port_range: None,
         }
     }
 }
 
 /// What a URL in `iceServers` asks for, once parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IceUrl {
+pub(crate) struct IceUrl {
     /// `stun`, `stuns`, `turn` or `turns`.
     pub scheme: String,
     /// Host name or address (IPv6 without brackets).
@@ -67,65 +76,53 @@ pub struct IceUrl {
 }
 
 impl IceUrl {
-    /// Parses `scheme:host[:port][?transport=udp|tcp]` (RFC 7064/7065).
+    /// Parses `scheme:host[:port][?transport=udp|tcp]` (RFC 7064/7065) with rtc-ice's parser,
+    /// the one webrtc-rs uses on these URLs, so what passes here is what webrtc-rs will use.
+    /// It goes through the `url` crate, which also takes what these RFCs do not have (user
+    /// info, a path, port 0, a 1,000-character host): refused here, with a reason.
     pub fn parse(url: &str) -> Result<Self> {
+        use rtc::shared::error::Error as RtcError;
         let bad = |why: &str| Error::invalid(format!("Invalid ICE server URL '{}': {why}.", crate::excerpt(url)));
-        let (scheme, rest) = url.split_once(':').ok_or_else(|| bad("expected 'stun:', 'stuns:', 'turn:' or 'turns:'"))?;
-        let scheme = scheme.to_ascii_lowercase();
-        let default_port = match scheme.as_str() {
-            "stun" | "turn" => 3478,
-            "stuns" | "turns" => 5349,
-            _ => return Err(bad("unknown scheme (use stun:, stuns:, turn: or turns:)")),
-        };
-        let (authority, query) = match rest.split_once('?') {
-            Some((a, q)) => (a, Some(q)),
-            None => (rest, None),
-        };
-        let transport = match query {
-            None => None,
-            Some(q) => {
-                if scheme.starts_with("stun") {
-                    return Err(bad("STUN URLs take no query"));
-                }
-                match q.strip_prefix("transport=") {
-                    Some(t @ ("udp" | "tcp")) => Some(t.to_string()),
-                    _ => return Err(bad("the only query allowed is '?transport=udp' or '?transport=tcp'")),
-                }
-            }
-        };
-        if authority.starts_with("//") || authority.contains('@') || authority.contains('/') {
+        // The `url` crate strips spaces and newlines and converts international names: what
+        // the game wrote must be what is used.
+        if !url.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(bad("URLs are ASCII without spaces or control characters (write international host names in punycode)"));
+        }
+        let (_, rest) = url.split_once(':').ok_or_else(|| bad("expected 'stun:', 'stuns:', 'turn:' or 'turns:'"))?;
+        let authority = rest.split('?').next().unwrap_or(rest);
+        if authority.contains('@') || authority.contains('/') {
             return Err(bad("expected 'scheme:host[:port]' without '//', user info or path"));
         }
-        let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-            let (h, after) = v6.split_once(']').ok_or_else(|| bad("unclosed '[' in IPv6 host"))?;
-            let port = match after {
-                "" => None,
-                p => Some(p.strip_prefix(':').ok_or_else(|| bad("garbage after IPv6 host"))?),
+        if authority.ends_with(':') {
+            return Err(bad("port must be a number from 1 to 65535"));
+        }
+        let parsed = rtc::ice::url::Url::parse_url(url).map_err(|e| {
+            let why = match &e {
+                RtcError::ErrSchemeType => "unknown scheme (use stun:, stuns:, turn: or turns:)",
+                RtcError::ErrStunQuery => "STUN URLs take no query",
+                RtcError::ErrInvalidQuery | RtcError::ErrProtoType => {
+                    "the only query allowed is '?transport=udp' or '?transport=tcp'"
+                }
+                RtcError::Url(url::ParseError::InvalidPort) => "port must be a number from 1 to 65535",
+                _ => "missing or invalid host",
             };
-            (h.to_string(), port)
-        } else {
-            match authority.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (authority.to_string(), None),
-            }
-        };
-        let host_ok = !host.is_empty()
-            && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':'));
-        if !host_ok {
+            bad(why).caused_by(e)
+        })?;
+        let host = parsed.host;
+        if host.is_empty() {
             return Err(bad("missing or invalid host"));
         }
         // DNS names are at most 253 characters (RFC 1035); longer is a mistake or an attack.
         if host.len() > 253 {
             return Err(bad("host name longer than 253 characters"));
         }
-        let port = match port {
-            None => default_port,
-            Some(p) => match p.parse::<u16>() {
-                Ok(p) if p > 0 => p,
-                _ => return Err(bad("port must be a number from 1 to 65535")),
-            },
-        };
-        Ok(Self { scheme, host, port, transport })
+        if parsed.port == 0 {
+            return Err(bad("port must be a number from 1 to 65535"));
+        }
+        let scheme = parsed.scheme.to_string();
+        // rtc-ice fills in a default transport; only an explicit one matters here.
+        let transport = rest.split_once("?transport=").map(|(_, t)| t.to_string());
+        Ok(Self { scheme, host, port: parsed.port, transport })
     }
 
     /// Whether this is a TURN URL (needs credentials).
@@ -133,12 +130,17 @@ impl IceUrl {
         self.scheme.starts_with("turn")
     }
 
-    /// Why webrtc-rs 0.21.1 will not use this server, if it will not: it speaks TURN over UDP
-    /// only, and STUN only over UDP.
+    /// Whether this is TURN over TCP or TLS, which the engine carries for webrtc-rs (it speaks
+    /// TURN over UDP only): see `connection::turn_stream`.
+    pub fn is_stream_turn(&self) -> bool {
+        matches!((self.scheme.as_str(), self.transport.as_deref()), ("turn", Some("tcp")) | ("turns", None | Some("tcp")))
+    }
+
+    /// Why this server will not be used, if it will not: STUN is used over UDP only, and TURN
+    /// over DTLS is not supported.
     pub fn unsupported_reason(&self) -> Option<&'static str> {
         match (self.scheme.as_str(), self.transport.as_deref()) {
-            ("turns", _) => Some("TURN over TLS ('turns:') is not supported by webrtc-rs; only TURN over UDP is used"),
-            ("turn", Some("tcp")) => Some("TURN over TCP ('?transport=tcp') is not supported by webrtc-rs; only TURN over UDP is used"),
+            ("turns", Some("udp")) => Some("TURN over DTLS ('turns:' with '?transport=udp') is not supported; use 'turns:' (TLS) or 'turn:'"),
             ("stuns", _) => Some("STUN over TLS ('stuns:') is not supported by webrtc-rs"),
             _ => None,
         }
@@ -153,6 +155,7 @@ impl PeerConfig {
     /// Checks every ICE server: parsable URLs, credentials where TURN needs them.
     /// Returns the warnings for servers that are valid but will be skipped.
     pub fn validate(&self) -> Result<Vec<String>> {
+        self.validate_port_range()?;
         let urls = self.ice_servers.iter().map(|s| s.urls.len()).sum::<usize>();
         let mut warnings = Vec::new();
         if urls > MAX_ICE_URLS {
@@ -163,8 +166,12 @@ impl PeerConfig {
         });
         if self.ice_transport_policy == IceTransportPolicy::Relay && !usable_turn {
             return Err(Error::invalid(
-                "'iceTransportPolicy' is \"relay\" but no usable TURN server (turn: over UDP) is configured: the connection could never succeed.",
+                "'iceTransportPolicy' is \"relay\" but no usable TURN server ('turn:' or 'turns:') is configured: the connection could never succeed.",
             ));
+        }
+        if let Some(pem) = &self.turn_ca_pem {
+            crate::connection::turn_tls::parse_ca_pem(pem)
+                .map_err(|why| Error::invalid(format!("The CA certificate for TURN over TLS is not usable: {why}.")))?;
         }
         for (i, server) in self.ice_servers.iter().enumerate() {
             if server.urls.is_empty() {
@@ -183,6 +190,34 @@ impl PeerConfig {
             }
         }
         Ok(warnings)
+    }
+
+    /// A port range goes from 1 up, its minimum not above its maximum, and an address of
+    /// `bind_addresses` with a port of its own keeps it inside the range.
+    fn validate_port_range(&self) -> Result<()> {
+        let Some((min, max)) = self.port_range else { return Ok(()) };
+        if min == 0 || min > max {
+            return Err(Error::invalid(format!("'portRange' must be [min, max] with 1 <= min <= max <= 65535, got [{min}, {max}].")));
+        }
+        if let Some(a) = self.bind_addresses.iter().find(|a| a.port() != 0 && !(min..=max).contains(&a.port())) {
+            return Err(Error::invalid(format!("'bindAddresses': {a} has a port outside 'portRange' [{min}, {max}] (use port 0 to take one from the range).")));
+        }
+        Ok(())
+    }
+}
+
+/// Options of a connection that do not come from the W3C configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerOptions {
+    /// Unread bytes each channel keeps (see [`crate::Packet`]'s queue): a reliable channel then
+    /// holds the sender, an unreliable one drops its oldest messages. The extension passes
+    /// Godot's `network/limits/webrtc/max_channel_in_buffer_kb`.
+    pub receive_buffer_bytes: usize,
+}
+
+impl Default for PeerOptions {
+    fn default() -> Self {
+        Self { receive_buffer_bytes: 64 * 1024 }
     }
 }
 
@@ -252,7 +287,8 @@ mod tests {
         assert_eq!((u.host.as_str(), u.port), ("::1", 5000));
         assert_eq!(IceUrl::parse("stuns:h").unwrap().port, 5349);
         for bad in ["", "http://x", "stun:", "stun:host:0", "stun:host:99999", "turn:h?transport=sctp",
-                    "stun:h?transport=udp", "stun://h", "turn:user@h", "stun:[::1", "stun:h o"] {
+                    "stun:h?transport=udp", "stun://h", "turn:user@h", "stun:[::1", "stun:h o", " stun:h", "stun:h\n",
+                    "stun:ünïcode.example", "stun:h:", "stun:host:3478:1", "stun:::1", "stun:[zz]"] {
             let err = IceUrl::parse(bad).unwrap_err();
             assert_eq!(err.kind, crate::ErrorKind::InvalidParameter, "{bad}");
             assert!(err.message.contains("Invalid ICE server URL"), "{bad}: {}", err.message);
@@ -267,10 +303,34 @@ mod tests {
         };
         assert!(turn("turn:h", "").validate().is_err());
         assert_eq!(turn("turn:h", "u").validate().unwrap(), Vec::<String>::new());
-        assert_eq!(turn("turns:h", "u").validate().unwrap().len(), 1);
-        assert_eq!(turn("turn:h?transport=tcp", "u").validate().unwrap().len(), 1);
+        // TCP and TLS are carried by the engine; DTLS is not.
+        assert_eq!(turn("turns:h", "u").validate().unwrap(), Vec::<String>::new());
+        assert_eq!(turn("turn:h?transport=tcp", "u").validate().unwrap(), Vec::<String>::new());
+        assert_eq!(turn("turns:h?transport=udp", "u").validate().unwrap().len(), 1);
+        let relay = |u: &str| PeerConfig { ice_transport_policy: IceTransportPolicy::Relay, ..turn(u, "u") };
+        assert!(relay("turns:h").validate().is_ok());
+        assert!(relay("turns:h?transport=udp").validate().is_err());
+        let bad_ca = PeerConfig { turn_ca_pem: Some("no certificate".into()), ..turn("turns:h", "u") };
+        assert!(bad_ca.validate().unwrap_err().message.contains("CA certificate"));
         let empty = PeerConfig { ice_servers: vec![IceServer::default()], ..Default::default() };
         assert!(empty.validate().is_err());
+    }
+
+    #[test]
+    fn validates_port_ranges() {
+        let range = |r: (u16, u16), bind: &[&str]| PeerConfig {
+            port_range: Some(r),
+            bind_addresses: bind.iter().map(|a| a.parse().unwrap()).collect(),
+            ..Default::default()
+        };
+        for ok in [range((1, 65535), &[]), range((5000, 5000), &[]), range((5000, 5010), &["127.0.0.1:0", "127.0.0.1:5010"])] {
+            assert!(ok.validate().is_ok(), "{ok:?}");
+        }
+        for bad in [range((0, 10), &[]), range((10, 9), &[]), range((5000, 5010), &["127.0.0.1:4999"])] {
+            let err = bad.validate().unwrap_err();
+            assert_eq!(err.kind, crate::ErrorKind::InvalidParameter, "{bad:?}");
+            assert!(err.message.contains("'portRange'"), "{}", err.message);
+        }
     }
 
     #[test]

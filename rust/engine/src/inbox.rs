@@ -38,7 +38,7 @@ pub const BURST_ALLOWANCE: usize = 4;
 
 /// What a full queue does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Overflow {
+pub(crate) enum Overflow {
     /// Reliable channels: keep every message; the reader stops taking new ones from the
     /// transport until the owner has read enough ([`Inbox::has_room`]).
     Hold,
@@ -49,7 +49,7 @@ pub enum Overflow {
 
 /// Unread messages of one channel, about `limit` bytes of payload at most.
 #[derive(Debug)]
-pub struct Inbox {
+pub(crate) struct Inbox {
     /// Readable messages.
     packets: VecDeque<Packet>,
     /// Received, not yet published.
@@ -121,11 +121,13 @@ impl Inbox {
     }
 
     /// Whether no message is readable.
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.packets.is_empty()
     }
 
     /// Unread payload bytes, readable or not.
+    #[cfg(test)]
     pub fn bytes(&self) -> usize {
         self.bytes
     }

@@ -7,30 +7,33 @@
 //! state the runtime updates on its own.
 //!
 //! # Structure
-//! - [`config`]: connection and channel options, checked like a browser checks them.
-//! - [`peer`]: the [`PeerConnection`] handle.
-//! - `driver`: the connection's task on the runtime, and webrtc-rs's callbacks.
-//! - [`channel`]: the [`DataChannel`] handle and its two tasks.
-//! - [`inbox`]: a channel's byte-bounded receive queue.
-//! - [`event`]: what a connection reports.
-//! - [`state`]: Godot's state enums.
-//! - [`sdp`]: the few facts read from SDP text.
-//! - [`logging`]: collects webrtc-rs's log for the extension to print.
-//! - [`runtime`]: the process-wide tokio runtime.
-//! - [`error`]: errors in Godot's terms.
+//! Dependencies run one way: handle -> task -> shared state.
+//! - `connection`: [`PeerConnection`], the handle (checks calls, queues [`Command`]s for the
+//!   task); `connection::task`, the connection's task on the runtime; `connection::callbacks`,
+//!   webrtc-rs's callbacks; `connection::shared`, what they share (states, the [`Event`] queue);
+//!   `connection::stats`, its figures ([`ConnectionStats`]).
+//! - `channel`: [`DataChannel`], the handle; `channel::task`, its reading and sending tasks;
+//!   `channel::shared`, what they share (state, the receive queue, [`ChannelStats`]).
+//! - `inbox`: a channel's byte-bounded receive queue of [`Packet`]s.
+//! - `config`: [`PeerConfig`], [`ChannelConfig`], [`PeerOptions`], checked like a browser checks them.
+//! - `event`: [`Event`] and [`SdpKind`]; `state`: [`PeerState`] and the other states.
+//! - `sdp`: the few facts read from SDP text; `error`: [`Error`] and [`ErrorKind`].
+//! - `logging`: collects webrtc-rs's log ([`install_logging`], [`drain_log`]); `runtime`: the
+//!   process-wide tokio runtime ([`shutdown_runtime`]).
+//!
+//! [`Command`]: connection
 #![warn(missing_docs)]
 
-pub mod channel;
-pub mod config;
-mod driver;
-pub mod error;
-pub mod event;
-pub mod inbox;
-pub mod logging;
-pub mod peer;
-pub mod runtime;
-pub mod sdp;
-pub mod state;
+mod channel;
+mod config;
+mod connection;
+mod error;
+mod event;
+mod inbox;
+mod logging;
+mod runtime;
+mod sdp;
+mod state;
 
 /// Locks `m`, going on with the data if a thread panicked while holding it: every value behind
 /// these locks stays consistent between statements, and the engine must not panic in Godot.
@@ -39,9 +42,12 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 pub use channel::{ChannelStats, DataChannel, MAX_BUFFERED_AMOUNT, UNSET};
-pub use config::{ChannelConfig, IceServer, IceTransportPolicy, PeerConfig};
+pub use config::{ChannelConfig, IceServer, IceTransportPolicy, PeerConfig, PeerOptions, MAX_CHANNEL_ID, MAX_ICE_URLS};
+pub use connection::{CandidateStats, ConnectionStats, PeerConnection};
 pub use error::{excerpt, Error, ErrorKind, Result, MAX_MESSAGE_BYTES};
 pub use event::{Event, SdpKind};
-pub use inbox::Packet;
-pub use peer::{PeerConnection, PeerOptions};
+pub use inbox::{Packet, BURST_ALLOWANCE};
+pub use logging::{drain as drain_log, install as install_logging, LogLevel, LogLine};
+pub use runtime::shutdown as shutdown_runtime;
+pub use sdp::{DEFAULT_MAX_MESSAGE_SIZE, ENGINE_MAX_MESSAGE_SIZE};
 pub use state::{ChannelState, GatheringState, PeerState, SignalingState};

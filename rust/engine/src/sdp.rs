@@ -49,18 +49,49 @@ pub fn first_mid(sdp: &str) -> Option<String> {
     None
 }
 
+/// The `a=max-message-size` the SDP's author advertises, if any: a number too large for any
+/// integer is "huge", not "unset" (saturated), and a value that is not a number is ignored.
+pub fn advertised_max_message_size(sdp: &str) -> Option<u64> {
+    let value = sdp.lines().find_map(|l| l.trim_end().strip_prefix("a=max-message-size:"))?.trim();
+    match value.parse::<u64>() {
+        Ok(n) => Some(n),
+        Err(_) if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => Some(u64::MAX),
+        Err(_) => None,
+    }
+}
+
 /// The largest message the SDP's author accepts, capped by what webrtc-rs can send.
 /// `a=max-message-size:0` means "no limit".
 pub fn max_message_size(sdp: &str) -> usize {
-    let advertised = sdp
-        .lines()
-        .find_map(|l| l.trim_end().strip_prefix("a=max-message-size:"))
-        .and_then(|v| v.trim().parse::<usize>().ok());
-    match advertised {
+    match advertised_max_message_size(sdp) {
         Some(0) => ENGINE_MAX_MESSAGE_SIZE,
-        Some(n) => n.min(ENGINE_MAX_MESSAGE_SIZE),
+        Some(n) => n.min(ENGINE_MAX_MESSAGE_SIZE as u64) as usize,
         None => DEFAULT_MAX_MESSAGE_SIZE,
     }
+}
+
+/// Whether the SDP has a data channel section (`m=application ... webrtc-datachannel`).
+pub fn has_data_section(sdp: &str) -> bool {
+    sdp.lines().any(|l| l.starts_with("m=application ") && l.trim_end().ends_with("webrtc-datachannel"))
+}
+
+/// Whether an offer says `a=setup:active`, taking the DTLS client role itself. JSEP (RFC 8829
+/// 5.2.1) has offers say `actpass`; webrtc-rs answers any offer as the active side, so with
+/// such an offer both sides would wait for the other's handshake (`passive` offers work).
+pub fn offer_takes_active_role(sdp: &str) -> bool {
+    sdp.lines().any(|l| l.trim_end() == "a=setup:active")
+}
+
+/// The first value of `a=<name>:` in `sdp` (session or media level), e.g. the DTLS
+/// `fingerprint` or the `ice-ufrag`.
+pub fn attribute<'a>(sdp: &'a str, name: &str) -> Option<&'a str> {
+    sdp.lines().find_map(|l| l.trim_end().strip_prefix("a=")?.strip_prefix(name)?.strip_prefix(':')).map(str::trim)
+}
+
+/// Size of the DCEP DATA_CHANNEL_OPEN message that announces a channel (RFC 8832 5.1): it
+/// must fit the remote's `max-message-size` too, or the channel can never open.
+pub fn channel_open_message_size(label: &str, protocol: &str) -> usize {
+    12 + label.len() + protocol.len()
 }
 
 #[cfg(test)]
@@ -94,5 +125,19 @@ mod tests {
         assert_eq!(max_message_size("a=max-message-size:1073741823\r\n"), ENGINE_MAX_MESSAGE_SIZE);
         assert_eq!(max_message_size("a=max-message-size:1200\r\n"), 1200);
         assert_eq!(first_mid("a=mid:x\r\n"), None, "a mid outside an m-line is not the data mid");
+        assert_eq!(max_message_size("a=max-message-size:18446744073709551616\r\n"), ENGINE_MAX_MESSAGE_SIZE, "beyond u64 is huge");
+        assert_eq!(max_message_size("a=max-message-size:-1\r\n"), DEFAULT_MAX_MESSAGE_SIZE, "not a number: unset");
+        assert_eq!(advertised_max_message_size("a=max-message-size:1\r\n"), Some(1));
+    }
+
+    #[test]
+    fn reads_data_section_and_setup_role() {
+        assert!(has_data_section(SDP));
+        assert!(!has_data_section("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"));
+        assert!(!offer_takes_active_role("a=setup:actpass\r\na=setup:passive\r\n"));
+        assert!(offer_takes_active_role("a=setup:actpass\r\na=setup:active\r\n"));
+        assert_eq!(channel_open_message_size("chat", ""), 16);
+        assert_eq!(attribute("a=ice-ufrag:ab\r\na=ice-pwd:cd\r\n", "ice-ufrag"), Some("ab"));
+        assert_eq!(attribute("a=ice-ufrag-x:ab\r\n", "ice-ufrag"), None, "the whole name");
     }
 }

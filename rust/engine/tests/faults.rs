@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 
 /// Passes descriptions and only loopback host candidates, each rewritten to a relay in front
 /// of it (created on first sight).
-fn relay_signaling(from: &PeerConnection, to: &mut PeerConnection, relays: &Mutex<Vec<Relay>>, got: &mut Vec<DataChannel>) {
+fn relay_signaling(from: &PeerConnection, to: &mut PeerConnection, relays: &Mutex<Vec<Relay>>, got: &mut Vec<DataChannel>, sdps: &mut Vec<String>) {
     for e in from.poll_events() {
         match e {
-            Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).unwrap(),
+            Event::SessionDescription { kind, sdp } => {
+                to.set_remote_description(kind.as_str(), &sdp).unwrap();
+                sdps.push(sdp);
+            }
             Event::IceCandidate { mid, mline_index, candidate } => {
                 let Some(real) = netsim::loopback_host_candidate(&candidate) else { continue };
                 let mut relays = relays.lock().unwrap();
@@ -35,13 +38,15 @@ struct Impaired {
     b: PeerConnection,
     relays: Mutex<Vec<Relay>>,
     got_b: Vec<DataChannel>,
+    /// Every description either side sent, in order.
+    sdps: Vec<String>,
 }
 
 impl Impaired {
     fn pump(&mut self) {
         let mut ignore = Vec::new();
-        relay_signaling(&self.a, &mut self.b, &self.relays, &mut ignore);
-        relay_signaling(&self.b, &mut self.a, &self.relays, &mut self.got_b);
+        relay_signaling(&self.a, &mut self.b, &self.relays, &mut ignore, &mut self.sdps);
+        relay_signaling(&self.b, &mut self.a, &self.relays, &mut self.got_b, &mut self.sdps);
     }
 
     fn wait(&mut self, what: &str, limit: Duration, mut cond: impl FnMut(&Self) -> bool) {
@@ -70,7 +75,7 @@ fn impaired_pair() -> (Impaired, [DataChannel; 4]) {
         b.create_data_channel("u", unrel).unwrap(),
     ];
     a.create_offer().unwrap();
-    let mut link = Impaired { a, b, relays: Mutex::new(Vec::new()), got_b: Vec::new() };
+    let mut link = Impaired { a, b, relays: Mutex::new(Vec::new()), got_b: Vec::new(), sdps: Vec::new() };
     link.wait("connect through the slow relay", Duration::from_secs(30), |_| chans.iter().all(|c| c.ready_state() == ChannelState::Open));
     for r in link.relays.lock().unwrap().iter() {
         r.set_loss_pct(10.0);
@@ -99,6 +104,8 @@ fn reliable_delivers_everything_in_order_and_unreliable_keeps_going() {
         assert_eq!(u32::from_le_bytes(m[..4].try_into().unwrap()), i as u32, "in order");
         assert!(m[4..].iter().all(|&b| b == (i % 251) as u8), "intact");
     }
+    // The sender's stats show the loss it repaired.
+    link.wait("the retransmissions in the sender's stats", Duration::from_secs(5), |l| l.a.stats().retransmissions > 0);
 
     // Unreliable, paced at 50 messages a second: some of each burst is lost for good, and the
     // channel keeps going. How fast it recovers varies a lot (SCTP backs off its retransmission
@@ -202,4 +209,57 @@ fn cutting_the_link_takes_both_sides_out_of_connected() {
         l.a.state() != PeerState::Connected && l.b.state() != PeerState::Connected
     });
     eprintln!("link cut noticed after {:?}: {:?} / {:?}", cut_at.elapsed(), link.a.state(), link.b.state());
+}
+
+/// The player's network breaks (every relay cut, for good) while the game keeps sending; the
+/// game restarts ICE once the connection is DISCONNECTED, and the new candidates give a new
+/// path: the reliable channel stays open and everything sent before, during and after the
+/// outage arrives in order.
+#[test]
+fn restarting_ice_after_an_outage_keeps_the_channels_and_their_data() {
+    let (mut link, chans) = impaired_pair();
+    for r in link.relays.lock().unwrap().iter() {
+        r.set_loss_pct(0.0);
+    }
+    let [ra, rb, _, _] = &chans;
+    link.wait("connected", Duration::from_secs(10), |l| l.a.state() == PeerState::Connected && l.b.state() == PeerState::Connected);
+    let ufrag = |sdp: &String| sdp.lines().find_map(|l| l.strip_prefix("a=ice-ufrag:")).map(str::to_string);
+    let first_offer = ufrag(&link.sdps[0]);
+    let mut next = 0u32;
+    let mut send = |n: u32| {
+        for _ in 0..n {
+            ra.send(&next.to_be_bytes(), false).unwrap();
+            next += 1;
+        }
+    };
+    send(50);
+    for r in link.relays.lock().unwrap().iter() {
+        r.cut();
+    }
+    send(50); // during the outage
+    link.wait("a notices the outage", Duration::from_secs(15), |l| l.a.state() == PeerState::Disconnected);
+    assert_eq!(link.a.signaling_state(), SignalingState::Stable);
+    link.a.restart_ice().expect("restart_ice once disconnected");
+    assert_eq!(link.a.restart_ice().unwrap_err().kind, ErrorKind::Unconfigured, "not again before the answer");
+    // The old path stays cut: the peers can only meet again through the candidates of the
+    // restart (trickled ones get a fresh relay each; those inside the restart offer, gathered
+    // by then, are a direct path, as a new network would give new addresses).
+    let old_relays = link.relays.lock().unwrap().len();
+    send(50); // after it
+    let mut got = Vec::new();
+    link.wait("everything arrives after the restart", Duration::from_secs(30), |l| {
+        rb.publish();
+        while let Ok(p) = rb.recv() {
+            got.push(u32::from_be_bytes(p.data[..4].try_into().unwrap()));
+        }
+        got.len() == 150 && l.a.state() == PeerState::Connected && l.b.state() == PeerState::Connected
+    });
+    assert_eq!(got, (0..150).collect::<Vec<_>>(), "in order, none lost");
+    assert_eq!(ra.ready_state(), ChannelState::Open, "the channel was kept");
+    assert_eq!(link.sdps.len(), 4, "offer, answer, restart offer, its answer");
+    assert!(
+        link.relays.lock().unwrap().len() > old_relays || link.sdps[2].contains("a=candidate:"),
+        "the restart brought candidates (trickled or in its offer)"
+    );
+    assert_ne!(ufrag(&link.sdps[2]), first_offer, "the restart offer has new ICE credentials");
 }

@@ -67,11 +67,11 @@ fn a_sender_that_ignores_its_buffered_amount_is_refused_past_16_mib() {
 /// no error line, since there is nothing the game could have done.
 #[test]
 fn sends_racing_the_remote_close_are_one_warning() {
-    logging::install(false);
+    install_logging(false);
     let mut raced = 0;
     for _attempt in 0..5 {
         let (_a, _b, tx, rx) = open_pair(ChannelConfig::default());
-        let _ = logging::drain();
+        let _ = drain_log();
         for _ in 0..3000 {
             if tx.send(&[5u8; 1000], false).is_err() {
                 break;
@@ -83,8 +83,8 @@ fn sends_racing_the_remote_close_are_one_warning() {
             std::thread::sleep(Duration::from_millis(5));
         }
         std::thread::sleep(Duration::from_millis(200));
-        let lines = logging::drain();
-        let errors: Vec<&logging::LogLine> = lines.iter().filter(|l| l.level == logging::LogLevel::Error).collect();
+        let lines = drain_log();
+        let errors: Vec<&LogLine> = lines.iter().filter(|l| l.level == LogLevel::Error).collect();
         assert!(errors.is_empty(), "error lines: {errors:?}");
         let unsent = tx.stats().messages_unsent;
         if unsent > 0 {

@@ -107,7 +107,7 @@ fn sizes_from_zero_to_the_maximum() {
     let (pair, a_ch) = connected(ChannelConfig::default());
     let b_ch = &pair.got_b[0];
     let max = a_ch.max_message_size();
-    assert_eq!(max, sdp::ENGINE_MAX_MESSAGE_SIZE, "webrtc-rs advertises its ceiling to itself");
+    assert_eq!(max, ENGINE_MAX_MESSAGE_SIZE, "webrtc-rs advertises its ceiling to itself");
     for size in [0usize, 1, 1200, 16384, 65536, max] {
         let data: Vec<u8> = (0..size).map(|i| (i % 251) as u8).collect();
         a_ch.send(&data, false).unwrap();
@@ -137,13 +137,17 @@ fn negotiated_channels_and_reliability_options() {
     a.create_offer().unwrap();
     let mut pair = Pair { a, b, got_a: vec![], got_b: vec![] };
     pair.pump_until(|_| ca.ready_state() == ChannelState::Open && cb.ready_state() == ChannelState::Open, "negotiated open");
-    pair.pump_until(|p| p.got_b.len() == 1, "in-band channel announced");
-    assert_eq!(pair.got_b.len(), 1, "negotiated channels are not announced");
+    pair.pump_until(|p| !p.got_b.is_empty(), "in-band channel announced");
     assert!(!pair.got_b[0].is_ordered(), "the remote learns 'unordered' from the open message");
     assert_eq!(pair.got_b[0].max_packet_life_time(), 100, "the remote learns the lifetime from the open message");
     assert_eq!(pair.got_b[0].max_retransmits(), UNSET);
     ca.send(b"x", false).unwrap();
     assert_eq!(&recv_wait(&cb).data[..], b"x");
+    // Both negotiated channels opened before the in-band one was announced, and a message
+    // crossed one after: an announcement of them would have been polled by now.
+    pair.pump();
+    let labels: Vec<&str> = pair.got_b.iter().map(|c| c.label()).collect();
+    assert_eq!(labels, ["l"], "only the in-band channel is announced, negotiated ones are not");
 }
 
 #[test]
@@ -213,11 +217,93 @@ fn dropping_a_peer_mid_connection_is_seen_by_the_other() {
     drop(got_b);
     wait_until(|| a_ch.ready_state() == ChannelState::Closed, "channel closed after remote drop");
     drop(a);
-    // Drop during negotiation: nothing hangs or panics.
+    // Dropped during negotiation, its offer out: its channel is closed at once and refuses
+    // sends, and the remote that applied the offer is not disturbed.
     let mut c = peer();
-    let _ch = c.create_data_channel("x", ChannelConfig::default()).unwrap();
+    let ch = c.create_data_channel("x", ChannelConfig::default()).unwrap();
     c.create_offer().unwrap();
+    let mut d = peer();
+    let offer = wait_for_description(&c);
+    d.set_remote_description("offer", &offer).unwrap();
     drop(c);
+    assert_eq!(ch.ready_state(), ChannelState::Closed, "the channel of a dropped connection is closed");
+    assert_eq!(ch.send(b"x", false).unwrap_err().kind, ErrorKind::Unconfigured);
+    assert!(wait_for_description(&d).contains("a=setup:active"), "the remote still answers");
+    d.close();
+}
+
+/// The first description `pc` reports, polled for.
+fn wait_for_description(pc: &PeerConnection) -> String {
+    let mut sdp = None;
+    wait_until(
+        || {
+            sdp = sdp.take().or_else(|| pc.poll_events().into_iter().find_map(|e| match e {
+                Event::SessionDescription { sdp, .. } => Some(sdp),
+                _ => None,
+            }));
+            sdp.is_some()
+        },
+        "a local description",
+    );
+    sdp.unwrap()
+}
+
+/// With a port range, both peers bind inside it: every host candidate they signal has a port
+/// of the range, and they connect and exchange data.
+#[test]
+fn a_port_range_holds_every_socket() {
+    const RANGE: (u16, u16) = (45100, 45199);
+    // Like `pump`, noting the port of every host candidate.
+    fn forward(from: &PeerConnection, to: &mut PeerConnection, got: &mut Vec<DataChannel>, host_ports: &mut Vec<u16>) {
+        for e in from.poll_events() {
+            match e {
+                Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).unwrap(),
+                Event::IceCandidate { mid, mline_index, candidate } => {
+                    // "candidate:<foundation> <component> udp <priority> <address> <port> typ <type> ..."
+                    let f: Vec<&str> = candidate.split_whitespace().collect();
+                    if f.get(7) == Some(&"host") {
+                        host_ports.push(f[5].parse().expect("a port"));
+                    }
+                    to.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap();
+                }
+                Event::DataChannel(c) => got.push(c),
+            }
+        }
+    }
+    let config = PeerConfig { port_range: Some(RANGE), ..Default::default() };
+    let mut a = PeerConnection::new(config.clone(), PeerOptions::default()).unwrap();
+    let mut b = PeerConnection::new(config, PeerOptions::default()).unwrap();
+    let ch = a.create_data_channel("chat", ChannelConfig::default()).unwrap();
+    a.create_offer().unwrap();
+    let (mut host_ports, mut got_a, mut got_b) = (Vec::new(), Vec::new(), Vec::new());
+    let start = Instant::now();
+    while !(ch.ready_state() == ChannelState::Open && got_b.first().is_some_and(|c: &DataChannel| c.ready_state() == ChannelState::Open)) {
+        forward(&a, &mut b, &mut got_a, &mut host_ports);
+        forward(&b, &mut a, &mut got_b, &mut host_ports);
+        assert!(start.elapsed() < WAIT, "timed out connecting");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Each peer signals a host candidate at least on loopback.
+    assert!(host_ports.len() >= 2, "host candidates: {host_ports:?}");
+    assert!(host_ports.iter().all(|p| (RANGE.0..=RANGE.1).contains(p)), "ports outside {RANGE:?}: {host_ports:?}");
+    ch.send(b"in range", false).unwrap();
+    assert_eq!(&recv_wait(&got_b[0]).data[..], b"in range");
+    a.close();
+    b.close();
+}
+
+#[test]
+fn a_connection_that_cannot_be_built_fails_without_blocking_the_caller() {
+    // Not an address of this machine: webrtc-rs cannot bind it. The constructor returns at
+    // once (it never waits for the runtime); the connection then ends FAILED, saying why.
+    let config = PeerConfig { bind_addresses: vec!["192.0.2.1:0".parse().unwrap()], ..Default::default() };
+    let mut pc = PeerConnection::new(config, PeerOptions::default()).expect("a valid configuration is accepted");
+    let ch = pc.create_data_channel("x", ChannelConfig::default()).expect("calls are queued meanwhile");
+    pc.create_offer().unwrap();
+    wait_until(|| pc.state() == PeerState::Failed, "the failed build is reported as FAILED");
+    assert_ne!(ch.ready_state(), ChannelState::Open);
+    pc.close();
+    assert_eq!(pc.state(), PeerState::Closed);
 }
 
 /// A pair whose answering side keeps at most `limit` unread bytes per channel; `config` for the
@@ -321,6 +407,9 @@ fn unreliable_channel_drops_the_oldest_unread_messages() {
     // The game polls (publishes) every 2 ms but reads nothing.
     wait_until(|| { rx.publish(); rx.stats().messages_received == total as u64 }, "all arrive at the queue");
     wait_until(|| tx.buffered_amount() == 0, "the sender is not held");
+    // Messages that arrived after the last poll are never dropped before the game could read
+    // them: the next poll makes them readable, the one after drops what is still unread.
+    rx.publish();
     rx.publish();
     let got: Vec<u32> = std::iter::from_fn(|| rx.recv().ok()).map(|p| number(&p)).collect();
     assert_eq!(got.len(), 4, "4 of 1000 bytes fit in 4096");
@@ -385,4 +474,35 @@ fn reliable_channel_survives_expiring_neighbours() {
     let missing: Vec<u32> = (0..total).filter(|i| !received.contains(i)).take(10).collect();
     assert!(missing.is_empty(), "reliable messages lost: {missing:?} ({} of {total} arrived; dropped by the full queue: {})", received.len(), rb.stats().messages_dropped);
     assert!(received.windows(2).all(|w| w[0] < w[1]), "in order");
+}
+
+#[test]
+fn connection_stats_name_the_selected_pair_and_count_messages() {
+    let (pair, tx) = connected(ChannelConfig::default());
+    let rx = &pair.got_b[0];
+    for i in 0..10u32 {
+        tx.send(&numbered(i, 100), false).unwrap();
+    }
+    for _ in 0..10 {
+        recv_wait(rx);
+    }
+    // The first call starts the collection; the figures follow within a refresh interval.
+    let mut stats = pair.a.stats();
+    wait_until(
+        || {
+            stats = pair.a.stats();
+            stats.local_candidate.is_some() && stats.bytes_received > 0
+        },
+        "the selected pair in the stats",
+    );
+    let local = stats.local_candidate.clone().unwrap();
+    let remote = stats.remote_candidate.clone().expect("both ends of the pair");
+    assert_eq!((local.candidate_type.as_str(), local.protocol.as_str()), ("host", "udp"), "{local:?}");
+    assert!(local.port > 0, "{local:?}");
+    assert!(remote.candidate_type == "prflx" || (remote.port > 0 && !remote.address.is_empty()), "{remote:?}");
+    assert!(stats.bytes_sent >= 1000 && stats.packets_sent > 0, "{stats:?}");
+    assert_eq!((stats.messages_sent, stats.messages_received), (10, 0), "a sent ten, received none");
+    let b = pair.b.stats();
+    assert_eq!((b.messages_sent, b.messages_received), (0, 10));
+    wait_until(|| pair.a.stats().round_trip_time_ms.is_some_and(|ms| ms >= 0.0 && ms < 1000.0), "a round-trip time");
 }

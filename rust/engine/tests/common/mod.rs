@@ -38,3 +38,41 @@ pub fn open_pair(config: ChannelConfig) -> (PeerConnection, PeerConnection, Data
     let cb = negotiated.unwrap_or_else(|| got_b.remove(0));
     (a, b, ca, cb)
 }
+
+/// Waits (polling every 2 ms, at most 15 s) until `cond` holds.
+pub fn wait_until(mut cond: impl FnMut() -> bool, what: &str) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < Duration::from_secs(15), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// The next packet of `ch`, waited for.
+pub fn recv_wait(ch: &DataChannel) -> Packet {
+    let mut got = None;
+    wait_until(
+        || {
+            ch.publish();
+            got = ch.recv().ok();
+            got.is_some()
+        },
+        "a packet",
+    );
+    got.unwrap()
+}
+
+/// The first description `pc` reports now, if any (other events are dropped).
+pub fn take_description(pc: &PeerConnection) -> Option<String> {
+    pc.poll_events().into_iter().find_map(|e| match e {
+        Event::SessionDescription { sdp, .. } => Some(sdp),
+        _ => None,
+    })
+}
+
+/// The first description `pc` reports, waited for.
+pub fn wait_for_description(pc: &PeerConnection) -> String {
+    let mut sdp = None;
+    wait_until(|| { sdp = take_description(pc); sdp.is_some() }, "a local description");
+    sdp.unwrap()
+}

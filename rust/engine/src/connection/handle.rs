@@ -1,87 +1,20 @@
-//! The owner's handle to one peer connection: synchronous, never waits on the network. It
-//! checks each call like a browser would, then hands it to the connection's task (see
-//! [`crate::driver`]) and returns.
+//! The owner's handle to one peer connection: synchronous, never waits on the network or on
+//! the runtime. It checks each call like a browser would, then queues it for the connection's
+//! task ([`super::task`]) and returns.
 
+use super::shared::PeerShared;
+use super::stats::ConnectionStats;
+use super::task::{self, Command};
 use crate::channel::{ChannelInfo, ChannelShared, DataChannel};
-use crate::config::{ChannelConfig, PeerConfig};
-use crate::driver::{self, Command};
+use crate::config::{ChannelConfig, PeerConfig, PeerOptions};
 use crate::error::{Error, Result};
 use crate::event::{Event, SdpKind};
 use crate::sdp;
-use crate::state::{GatheringState, PeerState, SignalingState, StateCell};
-use std::collections::{HashSet, VecDeque};
-use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex, Weak};
+use crate::state::{GatheringState, PeerState, SignalingState};
+use std::collections::HashSet;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use webrtc::peer_connection::{RTCIceCandidateInit, RTCSessionDescription};
-
-/// Engine-wide options that do not come from the W3C configuration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeerOptions {
-    /// Unread bytes each channel keeps before dropping new messages (Godot's
-    /// `network/limits/webrtc/max_channel_in_buffer_kb` * 1024).
-    pub receive_buffer_bytes: usize,
-}
-
-impl Default for PeerOptions {
-    fn default() -> Self {
-        Self { receive_buffer_bytes: 64 * 1024 }
-    }
-}
-
-/// State shared by the handle, the connection task and webrtc-rs's callbacks.
-#[derive(Debug)]
-pub(crate) struct PeerShared {
-    pub state: StateCell<PeerState>,
-    pub gathering: StateCell<GatheringState>,
-    pub signaling: StateCell<SignalingState>,
-    events: Mutex<VecDeque<Event>>,
-    /// Largest message the remote accepts, known once its description is set.
-    pub remote_max_message_size: Arc<AtomicUsize>,
-    /// `mid` of our data m-line, for the candidates we hand out.
-    pub local_mid: Mutex<String>,
-    /// The last description we created (and applied), to recognise it when the owner sets it.
-    pub local_sdp: Mutex<Option<String>>,
-    pub channels: Mutex<Vec<Weak<ChannelShared>>>,
-    pub options: PeerOptions,
-}
-
-impl PeerShared {
-    pub fn push_event(&self, event: Event) {
-        if self.state.get() != PeerState::Closed {
-            crate::lock(&self.events).push_back(event);
-        }
-    }
-
-    pub fn register_channel(&self, channel: &Arc<ChannelShared>) {
-        let mut channels = crate::lock(&self.channels);
-        channels.retain(|c| c.strong_count() > 0);
-        channels.push(Arc::downgrade(channel));
-    }
-
-    /// Closed: every channel is closed at once, and queued events are dropped.
-    pub fn mark_closed(&self) {
-        self.state.set(PeerState::Closed);
-        self.signaling.set(SignalingState::Closed);
-        crate::lock(&self.events).clear();
-        self.for_each_channel(ChannelShared::mark_closed);
-    }
-
-    /// Runs `f` on every channel of this connection that still exists.
-    pub fn for_each_channel(&self, f: impl Fn(&ChannelShared)) {
-        for ch in crate::lock(&self.channels).iter() {
-            if let Some(ch) = ch.upgrade() {
-                f(&ch);
-            }
-        }
-    }
-
-    pub fn new_channel(&self, info: ChannelInfo, id: Option<u16>) -> Arc<ChannelShared> {
-        let ch = ChannelShared::new(info, id, self.options.receive_buffer_bytes, self.remote_max_message_size.clone());
-        self.register_channel(&ch);
-        ch
-    }
-}
 
 /// A WebRTC peer connection carrying data channels.
 ///
@@ -101,28 +34,27 @@ pub struct PeerConnection {
     /// Stream ids taken by negotiated channels, to refuse duplicates at once.
     negotiated_ids: HashSet<u16>,
     has_local_offer: bool,
+    /// A remote description was accepted: the first offer/answer exchange is under way or done,
+    /// so ICE may be restarted and a new remote offer taken.
+    negotiated: bool,
+    /// A local offer waits for its answer (signaling states change on the runtime, later).
+    offer_outstanding: bool,
+    /// The remote's DTLS fingerprint and ICE username fragment, from its last description.
+    remote_identity: Option<(String, String)>,
 }
 
 impl PeerConnection {
-    /// Builds a connection (binds its UDP sockets). Fails with `InvalidParameter` on a bad
-    /// configuration and `Failed` if webrtc-rs cannot build it.
+    /// Starts a connection. Fails with `InvalidParameter` on a bad configuration; otherwise
+    /// returns at once while the runtime builds the webrtc-rs connection (binds its sockets).
+    /// Calls made meanwhile are queued; if the build fails, the state becomes FAILED and the
+    /// reason is logged.
     pub fn new(config: PeerConfig, options: PeerOptions) -> Result<Self> {
         for warning in config.validate()? {
             log::warn!(target: "engine::peer", "{warning}");
         }
-        let shared = Arc::new(PeerShared {
-            state: StateCell::new(PeerState::New),
-            gathering: StateCell::new(GatheringState::New),
-            signaling: StateCell::new(SignalingState::Stable),
-            events: Mutex::new(VecDeque::new()),
-            remote_max_message_size: Arc::new(AtomicUsize::new(sdp::DEFAULT_MAX_MESSAGE_SIZE)),
-            local_mid: Mutex::new("0".to_string()),
-            local_sdp: Mutex::new(None),
-            channels: Mutex::new(Vec::new()),
-            options,
-        });
-        let commands = driver::start(config, shared.clone())?;
-        Ok(Self { shared, commands, negotiated_ids: HashSet::new(), has_local_offer: false })
+        let shared = Arc::new(PeerShared::new(options));
+        let commands = task::start(config, shared.clone());
+        Ok(Self { shared, commands, negotiated_ids: HashSet::new(), has_local_offer: false, negotiated: false, offer_outstanding: false, remote_identity: None })
     }
 
     fn send(&self, command: Command) -> Result<()> {
@@ -147,7 +79,24 @@ impl PeerConnection {
         }
         self.shared.state.set(PeerState::Connecting);
         self.has_local_offer = true;
+        self.offer_outstanding = true;
         self.send(Command::CreateOffer)
+    }
+
+    /// Restarts ICE (W3C `restartIce()`), e.g. after the player's network changed: creates an
+    /// offer with new ICE credentials, which arrives as [`Event::SessionDescription`] for the
+    /// remote to answer as usual; new candidates follow. Channels and their queued messages
+    /// are kept. Either side may call it, once the first offer/answer exchange is complete.
+    pub fn restart_ice(&mut self) -> Result<()> {
+        self.ensure_not_closed("restart ICE")?;
+        if !self.negotiated || self.offer_outstanding || self.signaling_state() != SignalingState::Stable {
+            return Err(Error::unconfigured(format!(
+                "restart_ice() needs a completed offer/answer exchange (signaling state {:?}).", self.signaling_state()
+            )));
+        }
+        self.has_local_offer = true;
+        self.offer_outstanding = true;
+        self.send(Command::RestartIce)
     }
 
     /// Applies the remote description. An offer is answered: the answer arrives as
@@ -156,31 +105,95 @@ impl PeerConnection {
         let kind = parse_kind(kind)?;
         self.ensure_not_closed("set the remote description")?;
         let desc = parse_description(kind, sdp, "remote")?;
-        let refuse_insecure = || match sdp::missing_security_attribute(sdp) {
-            Some(missing) => Err(Error::invalid(format!(
-                "The remote {} has no 'a={missing}' line: without ICE credentials and a DTLS fingerprint the peer cannot be reached or authenticated.",
-                kind.as_str()
-            ))),
-            None => Ok(()),
-        };
         match kind {
             SdpKind::Offer => {
-                if self.state() != PeerState::New {
+                // A first offer in NEW; later, only the same peer restarting ICE.
+                let restart = self.is_remote_ice_restart(sdp);
+                if self.state() != PeerState::New && !restart {
                     return Err(Error::failed(format!(
-                        "A remote offer is only accepted in STATE_NEW (the connection is {:?}).", self.state()
+                        "A remote offer is only accepted in STATE_NEW, or from the same peer restarting ICE (same DTLS fingerprint, new ICE credentials); the connection is {:?}.",
+                        self.state()
                     )));
                 }
-                refuse_insecure()?;
-                self.shared.state.set(PeerState::Connecting);
+                self.check_remote_description(kind, sdp)?;
+                if !restart {
+                    self.shared.state.set(PeerState::Connecting);
+                }
+                self.accepted_remote(sdp);
             }
             SdpKind::Answer | SdpKind::Pranswer => {
                 if !self.has_local_offer {
                     return Err(Error::failed("Cannot apply a remote answer: no local offer was created."));
                 }
-                refuse_insecure()?;
+                self.check_remote_description(kind, sdp)?;
+                self.accepted_remote(sdp);
+                self.offer_outstanding = false;
             }
         }
         self.send(Command::SetRemoteDescription(desc))
+    }
+
+    /// Notes a remote description the task will apply: the first exchange is under way, and
+    /// who the remote is (its DTLS fingerprint) and its current ICE credentials.
+    fn accepted_remote(&mut self, sdp: &str) {
+        self.negotiated = true;
+        self.remote_identity = Some((
+            sdp::attribute(sdp, "fingerprint").unwrap_or_default().to_ascii_lowercase(),
+            sdp::attribute(sdp, "ice-ufrag").unwrap_or_default().to_string(),
+        ));
+    }
+
+    /// Whether `offer` is the remote restarting ICE: after a completed exchange, the same DTLS
+    /// fingerprint with new ICE credentials. Any other late offer is refused, as Godot's API
+    /// has it (a remote offer after NEW is `FAILED`): a stale or foreign one would break the
+    /// connection.
+    fn is_remote_ice_restart(&self, offer: &str) -> bool {
+        let Some((fingerprint, ufrag)) = &self.remote_identity else { return false };
+        self.negotiated
+            && !self.offer_outstanding
+            && self.signaling_state() == SignalingState::Stable
+            && sdp::attribute(offer, "fingerprint").map(str::to_ascii_lowercase).as_deref() == Some(fingerprint.as_str())
+            && sdp::attribute(offer, "ice-ufrag").is_some_and(|u| u != ufrag)
+    }
+
+    /// Refuses (`InvalidParameter`) a remote description webrtc-rs would take but that could
+    /// never give a working data channel, rather than leave the game waiting without a word.
+    fn check_remote_description(&self, kind: SdpKind, text: &str) -> Result<()> {
+        let what = kind.as_str();
+        if let Some(missing) = sdp::missing_security_attribute(text) {
+            return Err(Error::invalid(format!(
+                "The remote {what} has no 'a={missing}' line: without ICE credentials and a DTLS fingerprint the peer cannot be reached or authenticated."
+            )));
+        }
+        if !sdp::has_data_section(text) {
+            return Err(Error::invalid(format!(
+                "The remote {what} has no data channel section ('m=application ... webrtc-datachannel'): this addon carries data channels only."
+            )));
+        }
+        if kind == SdpKind::Offer {
+            if sdp::offer_takes_active_role(text) {
+                return Err(Error::invalid(
+                    "The remote offer says 'a=setup:active': offers must say 'a=setup:actpass' (RFC 8829 5.2.1), and webrtc-rs cannot answer as the passive side.",
+                ));
+            }
+        }
+        // The remote's limit applies to the messages that open channels too.
+        if let Some(limit) = sdp::advertised_max_message_size(text).filter(|&n| n > 0) {
+            let channels = crate::lock(&self.shared.channels);
+            let biggest = channels
+                .iter()
+                .filter_map(|c| c.upgrade())
+                .filter(|c| !c.info.negotiated)
+                .map(|c| (sdp::channel_open_message_size(&c.info.label, &c.info.protocol), c.info.label.clone()))
+                .max();
+            if let Some((needed, label)) = biggest.filter(|(needed, _)| *needed as u64 > limit) {
+                return Err(Error::invalid(format!(
+                    "The remote {what} accepts messages of at most {limit} bytes (a=max-message-size), smaller than the {needed}-byte message that opens data channel '{}': it could never open.",
+                    crate::excerpt(&label)
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Sets the local description. The engine already applies what it creates, so setting
@@ -207,8 +220,9 @@ impl PeerConnection {
         let value = line.strip_prefix("a=").unwrap_or(line);
         let value = value.strip_prefix("candidate:").unwrap_or(value);
         if !value.is_empty() {
-            rtc::ice::candidate::unmarshal_candidate(value)
-                .map_err(|e| Error::failed(format!("Invalid ICE candidate '{}': {e}.", crate::excerpt(candidate))))?;
+            rtc::ice::candidate::unmarshal_candidate(value).map_err(|e| {
+                Error::failed(format!("Invalid ICE candidate '{}': {e}.", crate::excerpt(candidate))).caused_by(e)
+            })?;
         }
         let init = RTCIceCandidateInit {
             candidate: if value.is_empty() { String::new() } else { format!("candidate:{value}") },
@@ -267,6 +281,22 @@ impl PeerConnection {
         events.drain(..).collect()
     }
 
+    /// The connection's figures: the selected candidate pair, its round-trip time and bytes
+    /// (as of the last refresh, at most [`REFRESH_INTERVAL`](super::stats::REFRESH_INTERVAL)
+    /// old when asked every frame; the first call starts the collection), and the data
+    /// channels' message counters (live).
+    pub fn stats(&self) -> ConnectionStats {
+        let now = std::time::Instant::now();
+        {
+            let mut asked = crate::lock(&self.shared.stats_asked);
+            if super::stats::refresh_due(*asked, now) && self.state() != PeerState::Closed {
+                *asked = Some(now);
+                let _ = self.commands.send(Command::RefreshStats);
+            }
+        }
+        crate::lock(&self.shared.stats).clone().with_traffic(&self.shared.traffic)
+    }
+
     /// Connection state.
     pub fn state(&self) -> PeerState {
         self.shared.state.get()
@@ -305,5 +335,5 @@ fn parse_description(kind: SdpKind, sdp: &str, side: &str) -> Result<RTCSessionD
         SdpKind::Answer => RTCSessionDescription::answer(sdp.to_string()),
         SdpKind::Pranswer => RTCSessionDescription::pranswer(sdp.to_string()),
     }
-    .map_err(|e| Error::failed(format!("Invalid {side} {} SDP: {e}.", kind.as_str())))
+    .map_err(|e| Error::failed(format!("Invalid {side} {} SDP: {e}.", kind.as_str())).caused_by(e))
 }

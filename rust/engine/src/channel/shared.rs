@@ -1,0 +1,155 @@
+//! The state a data channel's handle and its runtime tasks share: fixed facts, the state, the
+//! receive queue and the counters. A leaf: it knows neither the handle nor the tasks.
+
+use super::drop_report::DropReport;
+use crate::connection::Traffic;
+use crate::inbox::{Inbox, Overflow};
+use crate::state::{ChannelState, StateCell};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Value reported for an id, lifetime or retransmit count that is not set (the largest `u16`,
+/// as Godot's API documents).
+pub const UNSET: u16 = 65535;
+
+/// Counters of one channel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChannelStats {
+    /// Messages handed to webrtc-rs.
+    pub messages_sent: u64,
+    /// Payload bytes handed to webrtc-rs.
+    pub bytes_sent: u64,
+    /// Messages received and queued.
+    pub messages_received: u64,
+    /// Payload bytes received and queued.
+    pub bytes_received: u64,
+    /// Messages dropped because the receive queue was full (unreliable channels only: a
+    /// reliable channel holds the sender instead).
+    pub messages_dropped: u64,
+    /// Messages queued by `send` that could not be handed over because the channel closed
+    /// meanwhile (typically the remote closed it while they were on their way).
+    pub messages_unsent: u64,
+}
+
+/// What never changes after creation; cached because webrtc-rs's getters are async.
+#[derive(Debug, Clone)]
+pub(crate) struct ChannelInfo {
+    pub label: String,
+    pub protocol: String,
+    pub ordered: bool,
+    pub negotiated: bool,
+    pub max_packet_life_time: Option<u16>,
+    pub max_retransmits: Option<u16>,
+}
+
+impl ChannelInfo {
+    /// Reliable (no lifetime or retransmit limit): such a channel never drops a message.
+    pub fn is_reliable(&self) -> bool {
+        self.max_packet_life_time.is_none() && self.max_retransmits.is_none()
+    }
+}
+
+/// State shared by the handle and the runtime tasks.
+#[derive(Debug)]
+pub(crate) struct ChannelShared {
+    pub info: ChannelInfo,
+    /// SCTP stream id, [`UNSET`] until assigned.
+    pub id: AtomicU32,
+    pub state: StateCell<ChannelState>,
+    pub inbox: Mutex<Inbox>,
+    /// Woken when the owner reads or clears the inbox: a reader holding the transport
+    /// (reliable channel, full inbox) waits on it.
+    pub room: tokio::sync::Notify,
+    /// When dropped messages were last reported, and how many had been.
+    pub drop_report: Mutex<DropReport>,
+    /// Bytes queued by the owner and not yet handed to webrtc-rs.
+    pub queued: AtomicUsize,
+    /// Bytes webrtc-rs holds unacknowledged (its `outstanding_bytes`), refreshed by the tasks.
+    pub outstanding: AtomicUsize,
+    /// The low-threshold event webrtc-rs has armed (see `refresh_outstanding`).
+    pub low_threshold: std::sync::atomic::AtomicU32,
+    /// Largest message the remote accepts; shared by all channels of a connection.
+    pub max_message_size: Arc<AtomicUsize>,
+    pub messages_sent: AtomicU64,
+    pub bytes_sent: AtomicU64,
+    pub messages_received: AtomicU64,
+    pub bytes_received: AtomicU64,
+    pub messages_unsent: AtomicU64,
+    /// The connection's counters, which this channel's messages also count in.
+    pub traffic: Arc<Traffic>,
+}
+
+impl ChannelShared {
+    pub fn new(info: ChannelInfo, id: Option<u16>, recv_limit: usize, max_message_size: Arc<AtomicUsize>, traffic: Arc<Traffic>) -> Arc<Self> {
+        Arc::new(Self {
+            id: AtomicU32::new(id.unwrap_or(UNSET) as u32),
+            state: StateCell::new(ChannelState::Connecting),
+            inbox: Mutex::new(Inbox::new(recv_limit, if info.is_reliable() { Overflow::Hold } else { Overflow::DropOldest })),
+            room: tokio::sync::Notify::new(),
+            drop_report: Mutex::new(DropReport::default()),
+            queued: AtomicUsize::new(0),
+            outstanding: AtomicUsize::new(0),
+            low_threshold: std::sync::atomic::AtomicU32::new(0),
+            max_message_size,
+            messages_sent: AtomicU64::new(0),
+            bytes_sent: AtomicU64::new(0),
+            messages_received: AtomicU64::new(0),
+            bytes_received: AtomicU64::new(0),
+            messages_unsent: AtomicU64::new(0),
+            traffic,
+            info,
+        })
+    }
+
+    pub fn inbox(&self) -> std::sync::MutexGuard<'_, Inbox> {
+        crate::lock(&self.inbox)
+    }
+
+    pub fn publish(&self) {
+        let dropped = {
+            let mut inbox = self.inbox();
+            inbox.publish();
+            inbox.dropped()
+        };
+        // An unreliable channel's reader may be holding the transport until this publish.
+        self.room.notify_one();
+        self.report_drops(dropped, std::time::Instant::now());
+    }
+
+    /// Warns about dropped messages, at most once per [`DROP_REPORT_INTERVAL`](super::drop_report::DROP_REPORT_INTERVAL): a flood of
+    /// drops must not flood the output too. All drops are counted in the stats.
+    fn report_drops(&self, dropped: u64, now: std::time::Instant) {
+        if let Some(new) = crate::lock(&self.drop_report).due(dropped, now) {
+            log::warn!(target: "engine::channel", "Buffer full! Dropping data: data channel '{}' (unreliable) dropped its {new} oldest unread message(s), {dropped} so far; read it every frame, or raise network/limits/webrtc/max_channel_in_buffer_kb.", crate::excerpt(&self.info.label));
+        }
+    }
+
+    /// A queued message webrtc-rs refused. A send racing the channel's close (the remote closed
+    /// it, or the connection went) is routine in a game whose player leaves: counted, and said
+    /// once at warning level. Anything else is a real error.
+    pub fn note_send_failure(&self, len: usize, error: &webrtc::error::Error) {
+        let closed = matches!(error, webrtc::error::Error::ErrDataChannelClosed)
+            || matches!(self.state.get(), ChannelState::Closing | ChannelState::Closed);
+        if !closed {
+            log::error!(target: "engine::channel", "data channel '{}': send of {len} bytes failed: {error}", crate::excerpt(&self.info.label));
+        } else if self.messages_unsent.fetch_add(1, Ordering::Relaxed) == 0 {
+            log::warn!(target: "engine::channel", "data channel '{}' closed while messages were queued for it; they were not sent (counted in get_stats().messages_unsent).", crate::excerpt(&self.info.label));
+        }
+    }
+
+    /// Forgets unread messages and lets a holding reader go on.
+    pub fn clear_inbox(&self) {
+        self.inbox().clear();
+        self.room.notify_one();
+    }
+
+    /// Marks the channel closed (a closed connection closes its channels at once).
+    pub fn mark_closed(&self) {
+        self.state.set(ChannelState::Closed);
+        self.room.notify_one();
+    }
+
+    pub fn set_id(&self, id: u16) {
+        self.id.store(id as u32, Ordering::Release);
+    }
+}

@@ -1,0 +1,16 @@
+//! A peer connection: the owner's [`PeerConnection`] handle, its task on the runtime with
+//! webrtc-rs's callbacks, and the state they share (handle -> task -> callbacks -> shared), and
+//! its figures (`stats`).
+
+mod callbacks;
+mod handle;
+mod ports;
+mod shared;
+mod stats;
+mod task;
+mod turn_stream;
+pub(crate) mod turn_tls;
+
+pub use handle::PeerConnection;
+pub(crate) use stats::Traffic;
+pub use stats::{CandidateStats, ConnectionStats};

@@ -1,0 +1,93 @@
+//! The state a connection's handle, its task and webrtc-rs's callbacks share: the states,
+//! the queue of events for the owner, and weak references to the connection's channels.
+
+use super::stats::{ConnectionStats, Traffic};
+use crate::channel::{ChannelInfo, ChannelShared};
+use crate::config::PeerOptions;
+use crate::event::Event;
+use crate::state::{GatheringState, PeerState, SignalingState, StateCell};
+use std::collections::VecDeque;
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, Mutex, Weak};
+
+/// State shared by the handle, the connection task and webrtc-rs's callbacks.
+#[derive(Debug)]
+pub(crate) struct PeerShared {
+    pub state: StateCell<PeerState>,
+    pub gathering: StateCell<GatheringState>,
+    pub signaling: StateCell<SignalingState>,
+    pub events: Mutex<VecDeque<Event>>,
+    /// Largest message the remote accepts, known once its description is set.
+    pub remote_max_message_size: Arc<AtomicUsize>,
+    /// `mid` of our data m-line, for the candidates we hand out.
+    pub local_mid: Mutex<String>,
+    /// The last description we created (and applied), to recognise it when the owner sets it.
+    pub local_sdp: Mutex<Option<String>>,
+    pub channels: Mutex<Vec<Weak<ChannelShared>>>,
+    pub options: PeerOptions,
+    /// The last figures the task read from webrtc-rs, and when the owner last asked for new ones.
+    pub stats: Mutex<ConnectionStats>,
+    pub stats_asked: Mutex<Option<std::time::Instant>>,
+    /// Message counters all channels add to.
+    pub traffic: Arc<Traffic>,
+}
+
+impl PeerShared {
+    pub fn new(options: PeerOptions) -> Self {
+        Self {
+            state: StateCell::new(PeerState::New),
+            gathering: StateCell::new(GatheringState::New),
+            signaling: StateCell::new(SignalingState::Stable),
+            events: Mutex::new(VecDeque::new()),
+            remote_max_message_size: Arc::new(AtomicUsize::new(crate::sdp::DEFAULT_MAX_MESSAGE_SIZE)),
+            local_mid: Mutex::new("0".to_string()),
+            local_sdp: Mutex::new(None),
+            channels: Mutex::new(Vec::new()),
+            options,
+            stats: Mutex::new(ConnectionStats::default()),
+            stats_asked: Mutex::new(None),
+            traffic: Arc::new(Traffic::default()),
+        }
+    }
+
+    /// A negotiation step failed: say why, and end in FAILED like a browser's failed connection.
+    pub fn fail(&self, message: &str) {
+        log::error!(target: "engine::peer", "{message}");
+        self.state.set_unless(PeerState::Failed, |s| s == PeerState::Closed);
+    }
+
+    pub fn push_event(&self, event: Event) {
+        if self.state.get() != PeerState::Closed {
+            crate::lock(&self.events).push_back(event);
+        }
+    }
+
+    pub fn register_channel(&self, channel: &Arc<ChannelShared>) {
+        let mut channels = crate::lock(&self.channels);
+        channels.retain(|c| c.strong_count() > 0);
+        channels.push(Arc::downgrade(channel));
+    }
+
+    /// Closed: every channel is closed at once, and queued events are dropped.
+    pub fn mark_closed(&self) {
+        self.state.set(PeerState::Closed);
+        self.signaling.set(SignalingState::Closed);
+        crate::lock(&self.events).clear();
+        self.for_each_channel(ChannelShared::mark_closed);
+    }
+
+    /// Runs `f` on every channel of this connection that still exists.
+    pub fn for_each_channel(&self, f: impl Fn(&ChannelShared)) {
+        for ch in crate::lock(&self.channels).iter() {
+            if let Some(ch) = ch.upgrade() {
+                f(&ch);
+            }
+        }
+    }
+
+    pub fn new_channel(&self, info: ChannelInfo, id: Option<u16>) -> Arc<ChannelShared> {
+        let ch = ChannelShared::new(info, id, self.options.receive_buffer_bytes, self.remote_max_message_size.clone(), self.traffic.clone());
+        self.register_channel(&ch);
+        ch
+    }
+}

@@ -49,7 +49,7 @@ fn get_uint(dict: &VarDictionary, key: &str, max: i64) -> Result<Option<i64>> {
 }
 
 /// `initialize()`'s W3C `RTCConfiguration` plus `webrtc_rs: {includeLoopback, multicastDns,
-/// bindAddresses}`.
+/// bindAddresses, portRange, turnCaFile}`.
 pub fn peer_config(dict: &VarDictionary) -> Result<PeerConfig> {
     let mut config = PeerConfig::default();
     if let Some(servers) = dict.get("iceServers") {
@@ -78,15 +78,65 @@ pub fn peer_config(dict: &VarDictionary) -> Result<PeerConfig> {
         }
         if let Some(list) = extra.get("bindAddresses") {
             let key = "webrtc_rs.bindAddresses";
-            let arr: VarArray = list.try_to().map_err(|_| type_error(key, "an Array of \"ip:port\" Strings", &list))?;
-            for a in arr.iter_shared() {
+            // An Array of Strings or a PackedStringArray, as for 'urls'.
+            let items: Vec<Variant> = match list.get_type() {
+                VariantType::PACKED_STRING_ARRAY => list.to::<PackedStringArray>().as_slice().iter().map(|s| s.to_variant()).collect(),
+                _ => list.try_to::<VarArray>().map_err(|_| type_error(key, "an Array of \"ip:port\" Strings", &list))?.iter_shared().collect(),
+            };
+            for a in items {
                 let text = a.to_string();
                 let addr = (a.get_type() == VariantType::STRING).then(|| text.parse::<std::net::SocketAddr>().ok()).flatten();
                 config.bind_addresses.push(addr.ok_or_else(|| Error::invalid(format!("'{key}': '{}' is not an \"ip:port\" address.", engine::excerpt(&text))))?);
             }
         }
+        if let Some(range) = extra.get("portRange") {
+            config.port_range = Some(port_range(&range)?);
+        }
+        if let Some(path) = get_string(&extra, "turnCaFile")? {
+            config.turn_ca_pem = Some(read_text_file(&path, "webrtc_rs.turnCaFile")?);
+        }
     }
     Ok(config)
+}
+
+/// A small text file through Godot (so `res://` works in an exported game's pack too).
+fn read_text_file(path: &str, key: &str) -> Result<String> {
+    use godot::classes::FileAccess;
+    let text = FileAccess::get_file_as_string(path).to_string();
+    let error = FileAccess::get_open_error();
+    if error != godot::global::Error::OK {
+        return Err(Error::invalid(format!("'{key}': '{}' could not be read ({error:?}).", engine::excerpt(path))));
+    }
+    Ok(text)
+}
+
+/// `webrtc_rs.portRange`: `[min, max]`, two integers from 1 to 65535 with min <= max (an Array,
+/// integral floats accepted as JSON gives them, or a packed integer array).
+fn port_range(v: &Variant) -> Result<(u16, u16)> {
+    let key = "webrtc_rs.portRange";
+    let expected = "[min, max], two integers from 1 to 65535 with min <= max";
+    let items: Vec<Variant> = match v.get_type() {
+        VariantType::PACKED_INT32_ARRAY => v.to::<PackedInt32Array>().as_slice().iter().map(|n| n.to_variant()).collect(),
+        VariantType::PACKED_INT64_ARRAY => v.to::<PackedInt64Array>().as_slice().iter().map(|n| n.to_variant()).collect(),
+        _ => v.try_to::<VarArray>().map_err(|_| type_error(key, expected, v))?.iter_shared().collect(),
+    };
+    let port = |n: &Variant| -> Option<u16> {
+        match n.get_type() {
+            VariantType::INT => u16::try_from(n.to::<i64>()).ok(),
+            VariantType::FLOAT => {
+                let f = n.to::<f64>();
+                (f.fract() == 0.0 && (0.0..=65535.0).contains(&f)).then_some(f as u16)
+            }
+            _ => None,
+        }
+    };
+    match items.as_slice() {
+        [a, b] => match (port(a), port(b)) {
+            (Some(min), Some(max)) if min >= 1 && min <= max => Ok((min, max)),
+            _ => Err(Error::invalid(format!("'{key}' must be {expected}, got {}.", engine::excerpt(&v.to_string())))),
+        },
+        _ => Err(type_error(key, expected, v)),
+    }
 }
 
 fn ice_server(entry: &VarDictionary, i: usize) -> Result<IceServer> {
@@ -137,6 +187,6 @@ pub fn channel_config(dict: &VarDictionary) -> Result<ChannelConfig> {
     if let Some(p) = get_string(dict, "protocol")? {
         config.protocol = p;
     }
-    config.validate()?;
+    // The engine checks the combination (negotiated needs an id, ...) in create_data_channel.
     Ok(config)
 }

@@ -21,8 +21,14 @@ pub mod convert;
 pub mod data_channel;
 pub mod peer_connection;
 
+#[cfg(test)]
+mod class_reference;
+
 pub use data_channel::RsDataChannel;
 pub use peer_connection::RsPeerConnection;
+
+/// The addon's version: the workspace's, in one place (`Cargo.toml`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 struct WebRtcRs;
 
@@ -30,14 +36,18 @@ struct WebRtcRs;
 unsafe impl ExtensionLibrary for WebRtcRs {
     fn on_stage_init(stage: InitStage) {
         if stage == InitStage::Scene {
-            engine::logging::install(Os::singleton().is_stdout_verbose());
+            let verbose = Os::singleton().is_stdout_verbose();
+            engine::install_logging(verbose);
+            if verbose {
+                godot_print!("webrtc-rs addon {VERSION} (webrtc-rs 0.21.1)");
+            }
             WebRtcPeerConnection::set_default_extension(&StringName::from(peer_connection::CLASS_NAME));
         }
     }
 
     fn on_stage_deinit(stage: InitStage) {
         if stage == InitStage::Scene {
-            engine::runtime::shutdown();
+            engine::shutdown_runtime();
         }
     }
 }
@@ -45,11 +55,11 @@ unsafe impl ExtensionLibrary for WebRtcRs {
 /// Prints what the engine logged since the last call: errors as Godot errors, warnings as
 /// warnings, the rest (only collected with `--verbose`) as plain lines. Main thread only.
 pub(crate) fn flush_engine_log() {
-    for line in engine::logging::drain() {
+    for line in engine::drain_log() {
         match line.level {
-            engine::logging::LogLevel::Error => godot_error!("webrtc-rs: {}", line.message),
-            engine::logging::LogLevel::Warning => godot_warn!("webrtc-rs: {}", line.message),
-            engine::logging::LogLevel::Verbose => godot_print!("webrtc-rs [{}]: {}", line.target, line.message),
+            engine::LogLevel::Error => godot_error!("webrtc-rs: {}", line.message),
+            engine::LogLevel::Warning => godot_warn!("webrtc-rs: {}", line.message),
+            engine::LogLevel::Verbose => godot_print!("webrtc-rs [{}]: {}", line.target, line.message),
         }
     }
 }

@@ -5,7 +5,7 @@
 use crate::data_channel::RsDataChannel;
 use crate::{convert, report};
 use godot::classes::web_rtc_peer_connection::{ConnectionState, GatheringState, SignalingState};
-use godot::classes::{IWebRtcPeerConnectionExtension, ProjectSettings, WebRtcDataChannel, WebRtcPeerConnectionExtension};
+use godot::classes::{IWebRtcPeerConnectionExtension, Os, ProjectSettings, WebRtcDataChannel, WebRtcPeerConnectionExtension};
 use godot::global::Error;
 use godot::prelude::*;
 
@@ -15,12 +15,40 @@ pub const CLASS_NAME: &str = "WebRTCRsPeerConnection";
 /// Godot's setting for unread bytes per channel, in KiB.
 const RECEIVE_BUFFER_SETTING: &str = "network/limits/webrtc/max_channel_in_buffer_kb";
 
-/// A WebRTC peer connection backed by webrtc-rs. `WebRTCPeerConnection.new()` creates one.
+/// A WebRTC peer connection backed by webrtc-rs (the webrtc-rs addon).
+///
+/// You do not create this class by name: the addon makes it Godot's default WebRTC
+/// implementation, so `WebRTCPeerConnection.new()` returns one, and everything documented for
+/// `WebRTCPeerConnection` applies. Signals are emitted only inside `poll()`, on the calling
+/// thread, in the order things happened.
+///
+/// Options of `initialize()`: `iceServers`, an Array of Dictionaries with `urls` (a String or
+/// an Array of `stun:` and `turn:` URLs; at most 32 are used), `username` and `credential`;
+/// `iceTransportPolicy`, `"all"` or `"relay"`; and `webrtc_rs`, this addon's own options:
+/// `includeLoopback` (true), `multicastDns` (true), `bindAddresses` (an Array of
+/// `"ip:port"`), `portRange` (`[min, max]`, UDP ports from 1 to 65535: each connection binds
+/// one free port of the range, for every address whose port is 0, e.g. for a firewall that
+/// opens only that range; so the range also bounds how many connections a process can have)
+/// and `turnCaFile` (a PEM file of CA certificates trusted for `turns:` servers besides the
+/// system's, e.g. `"res://turn_ca.pem"`). `turn:` URLs may end in `?transport=tcp`, and
+/// `turns:` is TURN over TLS: for networks that block UDP. Unknown keys are ignored; a wrong
+/// type returns `ERR_INVALID_PARAMETER` with a message naming the key.
+///
+/// Options of `create_data_channel()`: `negotiated` (false), `id` (0 to 65534, required when
+/// negotiated), `ordered` (true), `maxPacketLifeTime` (ms) or `maxRetransmits` (not both),
+/// `protocol` ("").
+///
+/// Each channel keeps at most `network/limits/webrtc/max_channel_in_buffer_kb` of unread data:
+/// a reliable channel then holds the sender (nothing is lost), an unreliable one drops its
+/// oldest unread packets.
 #[derive(GodotClass)]
 #[class(tool, base = WebRtcPeerConnectionExtension, rename = WebRTCRsPeerConnection)]
 pub struct RsPeerConnection {
     base: Base<WebRtcPeerConnectionExtension>,
     peer: Option<engine::PeerConnection>,
+    /// Counts `initialize()` calls: a handler that re-initializes ends the old connection's
+    /// batch of signals.
+    generation: u64,
 }
 
 fn peer_options() -> engine::PeerOptions {
@@ -54,6 +82,22 @@ impl RsPeerConnection {
     }
 }
 
+/// Drops the reference `poll()` held while emitting. If a handler dropped all the others, the
+/// object must not be freed now, under the method still running on it (Godot would crash): it
+/// is freed on the main thread once the current call stack has unwound.
+fn release(keep: Gd<RsPeerConnection>) {
+    let mut keep = keep;
+    if keep.get_reference_count() <= 1 {
+        let os = Os::singleton();
+        if os.get_thread_caller_id() == os.get_main_thread_id() {
+            keep.run_deferred_gd(|_last| {});
+        } else {
+            // Not reachable from the main-thread-only API; kept alive rather than freed under us.
+            std::mem::forget(keep);
+        }
+    }
+}
+
 #[godot_api]
 impl IWebRtcPeerConnectionExtension for RsPeerConnection {
     /// Usable at once, as if `initialize({})` had run (like the browser and the official plugin).
@@ -65,9 +109,14 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
                 None
             }
         };
-        Self { base, peer }
+        Self { base, peer, generation: 0 }
     }
 
+    /// Replaces the connection with one built from `configuration`: `iceServers` (Array of `{urls,
+    /// username, credential}`), `iceTransportPolicy` (`"all"` or `"relay"`) and this addon's
+    /// `webrtc_rs` options (`includeLoopback`, `multicastDns`, `bindAddresses`, `portRange`,
+    /// `turnCaFile`). A wrong type or a malformed URL returns `ERR_INVALID_PARAMETER` with an
+    /// error message and keeps the old connection. Never waits on the network.
     fn initialize(&mut self, config: VarDictionary) -> Error {
         // Validate first: a bad configuration leaves the old connection as it was.
         match Self::new_peer(&config) {
@@ -75,12 +124,17 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
                 if let Some(mut old) = self.peer.replace(peer) {
                     old.close();
                 }
+                self.generation += 1;
                 Error::OK
             }
             Err(e) => report(e),
         }
     }
 
+    /// Creates a data channel (only in `STATE_NEW`). `options`: `negotiated`, `id` (0 to 65534),
+    /// `ordered`, `maxPacketLifeTime` (also spelled `maxPacketLifetime`) or `maxRetransmits`,
+    /// `protocol`. Returns `null` with an error message on invalid options, a duplicate negotiated id,
+    /// or a call after `create_offer()`.
     fn create_data_channel(&mut self, label: GString, config: VarDictionary) -> Option<Gd<WebRtcDataChannel>> {
         let peer = self.peer_mut().ok()?;
         let created = convert::channel_config(&config).and_then(|c| peer.create_data_channel(&label.to_string(), c));
@@ -93,30 +147,49 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
         }
     }
 
+    /// Creates an offer; it arrives through `session_description_created` (already applied as the local
+    /// description). Only in `STATE_NEW`.
     fn create_offer(&mut self) -> Error {
         self.run(|p| p.create_offer())
     }
 
+    /// Applies the remote `"offer"` or `"answer"`; an offer is answered through
+    /// `session_description_created`. Malformed SDP returns `FAILED`; SDP without ICE credentials or a
+    /// DTLS fingerprint, or a `"pranswer"`, returns `ERR_INVALID_PARAMETER`.
     fn set_remote_description(&mut self, kind: GString, sdp: GString) -> Error {
         self.run(|p| p.set_remote_description(&kind.to_string(), &sdp.to_string()))
     }
 
+    /// Sets the local description. The addon already applies what it creates, so passing that same
+    /// description (as Godot's demos do) is harmless.
     fn set_local_description(&mut self, kind: GString, sdp: GString) -> Error {
         self.run(|p| p.set_local_description(&kind.to_string(), &sdp.to_string()))
     }
 
+    /// Adds a remote ICE candidate (`candidate:...`; empty means end of candidates). Candidates that
+    /// arrive before the remote description are kept until it is set. A malformed candidate returns
+    /// `FAILED`.
     fn add_ice_candidate(&mut self, mid: GString, mline_index: i32, candidate: GString) -> Error {
         self.run(|p| p.add_ice_candidate(&mid.to_string(), mline_index as i64, &candidate.to_string()))
     }
 
+    /// Emits the signals of everything that happened since the last call, in order, and makes the
+    /// packets every channel received readable. Call it every frame.
     fn poll(&mut self) -> Error {
         crate::flush_engine_log();
         let events = match self.peer.as_ref() {
             Some(peer) => peer.poll_events(),
             None => return Error::ERR_UNCONFIGURED,
         };
+        if events.is_empty() {
+            return Error::OK;
+        }
         // Events are taken first and no borrow of `self` is held while emitting: a handler
         // may call back into this object (set_local_description, add_ice_candidate, close).
+        // A handler may also drop the game's last reference to this object (`peer = null`):
+        // `keep` holds it alive until this call has returned (see `release`).
+        let keep = self.to_gd();
+        let generation = self.generation;
         for event in events {
             let (signal, args): (&str, Vec<Variant>) = match event {
                 engine::Event::SessionDescription { kind, sdp } => {
@@ -131,20 +204,26 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
                 }
             };
             self.base_mut().emit_signal(signal, &args);
-            // A handler that closed or re-initialized the connection ends this batch.
-            if self.peer.as_ref().map(|p| p.state()) == Some(engine::PeerState::Closed) {
+            // A handler that closed, re-initialized or let go of the connection ends this
+            // batch: the rest belongs to a connection the game no longer has.
+            let closed = self.peer.as_ref().map(|p| p.state()) == Some(engine::PeerState::Closed);
+            if closed || self.generation != generation || keep.get_reference_count() <= 1 {
                 break;
             }
         }
+        release(keep);
         Error::OK
     }
 
+    /// Closes the connection and its channels; the state is `STATE_CLOSED` at once and no signal
+    /// follows.
     fn close(&mut self) {
         if let Some(peer) = self.peer.as_mut() {
             peer.close();
         }
     }
 
+    /// The connection state (`ConnectionState`).
     fn get_connection_state(&self) -> ConnectionState {
         match self.peer.as_ref().map(|p| p.state()) {
             None | Some(engine::PeerState::Closed) => ConnectionState::CLOSED,
@@ -156,6 +235,7 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
         }
     }
 
+    /// The ICE gathering state (`GatheringState`).
     fn get_gathering_state(&self) -> GatheringState {
         match self.peer.as_ref().map(|p| p.gathering_state()) {
             None | Some(engine::GatheringState::New) => GatheringState::NEW,
@@ -164,6 +244,7 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
         }
     }
 
+    /// The signaling state (`SignalingState`).
     fn get_signaling_state(&self) -> SignalingState {
         match self.peer.as_ref().map(|p| p.signaling_state()) {
             None | Some(engine::SignalingState::Closed) => SignalingState::CLOSED,
@@ -173,5 +254,57 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
             Some(engine::SignalingState::HaveLocalPranswer) => SignalingState::HAVE_LOCAL_PRANSWER,
             Some(engine::SignalingState::HaveRemotePranswer) => SignalingState::HAVE_REMOTE_PRANSWER,
         }
+    }
+}
+
+#[godot_api]
+impl RsPeerConnection {
+    /// Restarts ICE (the browser's `restartIce()`), for a player whose network changed (Wi-Fi
+    /// to mobile, a new NAT mapping) or a connection that became `STATE_DISCONNECTED`: a new
+    /// offer with new ICE credentials comes out of `session_description_created` (send it to
+    /// the remote as usual; its answer goes to `set_remote_description`), then new candidates.
+    /// Channels stay open and what was queued on them is delivered. Either side may call it
+    /// once the first offer/answer exchange is complete; otherwise `ERR_UNCONFIGURED`. Not in
+    /// Godot's API: `pc.call("restart_ice")`.
+    #[func]
+    fn restart_ice(&mut self) -> Error {
+        self.run(|p| p.restart_ice())
+    }
+
+    /// Figures of the connection, for a ping display or to tell whether it is relayed:
+    /// `round_trip_time_ms` (float; -1 until ICE has measured one), `local_candidate` and
+    /// `remote_candidate` (the pair ICE selected, each `{type: "host"/"srflx"/"prflx"/"relay",
+    /// protocol, address, port}`; empty until connected), `relayed` (bool: either end is a
+    /// TURN relay), `bytes_sent`, `bytes_received`, `packets_sent`, `packets_received` (UDP,
+    /// the whole connection), `retransmissions` (SCTP fast retransmissions and timeouts),
+    /// `messages_sent`, `messages_received` (data channel messages, all channels). Never waits: the transport figures are at most 0.2 s old when asked every
+    /// frame, and the first call starts their collection. Not in Godot's API.
+    #[func]
+    fn get_stats(&self) -> VarDictionary {
+        let s = self.peer.as_ref().map(|p| p.stats()).unwrap_or_default();
+        let candidate = |c: &Option<engine::CandidateStats>| {
+            let mut d = VarDictionary::new();
+            if let Some(c) = c {
+                d.set("type", c.candidate_type.as_str());
+                d.set("protocol", c.protocol.as_str());
+                d.set("address", c.address.as_str());
+                d.set("port", c.port as i64);
+            }
+            d
+        };
+        let relayed = [&s.local_candidate, &s.remote_candidate].iter().any(|c| c.as_ref().is_some_and(|c| c.candidate_type == "relay"));
+        let mut d = VarDictionary::new();
+        d.set("round_trip_time_ms", s.round_trip_time_ms.unwrap_or(-1.0));
+        d.set("local_candidate", &candidate(&s.local_candidate).to_variant());
+        d.set("remote_candidate", &candidate(&s.remote_candidate).to_variant());
+        d.set("relayed", relayed);
+        d.set("bytes_sent", s.bytes_sent as i64);
+        d.set("bytes_received", s.bytes_received as i64);
+        d.set("packets_sent", s.packets_sent as i64);
+        d.set("packets_received", s.packets_received as i64);
+        d.set("retransmissions", s.retransmissions as i64);
+        d.set("messages_sent", s.messages_sent as i64);
+        d.set("messages_received", s.messages_received as i64);
+        d
     }
 }

@@ -1,88 +1,118 @@
-//! # webrtc-rs signaling server
-//!
-//! Lobbies over WebSocket with JSON messages (see [`protocol`]): a game creates a lobby and
-//! gets a code and peer id 1, others join with the code and get random ids; the server relays
-//! offers, answers and candidates between peers of one lobby only. Limits (lobby size, message
-//! size, message rate, lobby and client counts) and heartbeats keep one bad client from taking it
-//! down or reaching another lobby.
-//!
-//! `webrtc-rs-signaling [--listen ADDR] [--max-lobby-size N]` (default `127.0.0.1:9080`).
-//!
-//! # Structure
-//! - [`protocol`]: message parsing and refusals.
-//! - [`lobby`]: the lobby registry and its limits.
-//! - `client`: one connection's task.
+//! `webrtc-rs-signaling`: the lobby server (see the library's docs and the README's
+//! "Deployment"). Prints `listening on ws://ADDR` once it accepts connections.
 
-mod client;
-pub mod lobby;
-pub mod protocol;
-
-use lobby::{Limits, Registry};
-use std::sync::atomic::AtomicUsize;
-use std::sync::{Arc, Mutex};
+use std::process::ExitCode;
 use tokio::net::TcpListener;
+use webrtc_rs_signaling::Limits;
+use webrtc_rs_signaling::memory::MemoryStore;
+use webrtc_rs_signaling::redis_store::RedisStore;
 
-/// What all connection tasks share.
-pub struct Server {
-    /// The lobbies.
-    pub registry: Mutex<Registry>,
-    /// Limits in force.
-    pub limits: Limits,
-    /// Connected clients.
-    pub clients: AtomicUsize,
+const USAGE: &str = "usage: webrtc-rs-signaling [--listen ADDR] [--max-clients N] [--max-lobbies N] [--max-lobby-size N] \
+[--max-message-bytes N] [--per-second N] [--burst N] [--heartbeat-ms N] [--idle-ms N] [--join-ms N] [--redis URL] [--resume-ms N]";
+
+struct Args {
+    listen: String,
+    limits: Limits,
+    /// Lobbies shared through this Redis instead of kept in memory.
+    redis: Option<String>,
+    /// With Redis: how long the seats of a dead instance wait for their clients to resume.
+    resume: std::time::Duration,
 }
 
 fn ms(v: &str) -> Result<std::time::Duration, String> {
     v.parse::<u64>().map(std::time::Duration::from_millis).map_err(|e| format!("{v}: {e}"))
 }
 
-fn parse_args() -> Result<(String, Limits), String> {
-    let mut listen = "127.0.0.1:9080".to_string();
-    let mut limits = Limits::default();
+fn parse_args() -> Result<Args, String> {
+    let mut a = Args { listen: "127.0.0.1:9080".to_string(), limits: Limits::default(), redis: None, resume: std::time::Duration::from_secs(15) };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+        fn num<T: std::str::FromStr<Err: std::fmt::Display>>(name: &str, v: String) -> Result<T, String> {
+            v.parse().map_err(|e| format!("{name}: {e}"))
+        }
+        let l = &mut a.limits;
         match arg.as_str() {
-            "--listen" => listen = value("--listen")?,
-            "--max-lobby-size" => limits.max_lobby_size = value("--max-lobby-size")?.parse().map_err(|e| format!("--max-lobby-size: {e}"))?,
-            "--max-message-bytes" => limits.max_message_bytes = value("--max-message-bytes")?.parse().map_err(|e| format!("--max-message-bytes: {e}"))?,
-            "--per-second" => limits.per_second = value("--per-second")?.parse().map_err(|e| format!("--per-second: {e}"))?,
-            "--burst" => limits.burst = value("--burst")?.parse().map_err(|e| format!("--burst: {e}"))?,
-            "--heartbeat-ms" => limits.heartbeat = ms(&value("--heartbeat-ms")?)?,
-            "--idle-ms" => limits.idle_limit = ms(&value("--idle-ms")?)?,
-            "--join-ms" => limits.join_limit = ms(&value("--join-ms")?)?,
-            "-h" | "--help" => return Err("usage: webrtc-rs-signaling [--listen ADDR] [--max-lobby-size N] [--max-message-bytes N] [--per-second N] [--burst N] [--heartbeat-ms N] [--idle-ms N] [--join-ms N]".into()),
+            "--listen" => a.listen = value()?,
+            "--max-clients" => l.max_clients = num(&arg, value()?)?,
+            "--max-lobbies" => l.max_lobbies = num(&arg, value()?)?,
+            "--max-lobby-size" => l.max_lobby_size = num(&arg, value()?)?,
+            "--max-message-bytes" => l.max_message_bytes = num(&arg, value()?)?,
+            "--per-second" => l.per_second = num(&arg, value()?)?,
+            "--burst" => l.burst = num(&arg, value()?)?,
+            "--heartbeat-ms" => l.heartbeat = ms(&value()?)?,
+            "--idle-ms" => l.idle_limit = ms(&value()?)?,
+            "--join-ms" => l.join_limit = ms(&value()?)?,
+            "--redis" => a.redis = Some(value()?),
+            "--resume-ms" => a.resume = ms(&value()?)?,
+            "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument '{other}' (see --help)")),
         }
     }
-    Ok((listen, limits))
+    Ok(a)
+}
+
+/// A watch that turns true on SIGTERM or Ctrl-C.
+fn stop_signal() -> tokio::sync::watch::Receiver<bool> {
+    let (tx, rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+            tokio::select! { _ = term.recv() => {}, _ = tokio::signal::ctrl_c() => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = tx.send(true);
+        // Keep the sender: dropping it would read as "stopped" forever anyway, but say so once.
+        tx.closed().await;
+    });
+    rx
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> std::process::ExitCode {
-    let (listen, limits) = match parse_args() {
+async fn main() -> ExitCode {
+    let args = match parse_args() {
         Ok(v) => v,
         Err(e) => {
             eprintln!("{e}");
-            return std::process::ExitCode::FAILURE;
+            return ExitCode::FAILURE;
         }
     };
-    let listener = match TcpListener::bind(&listen).await {
+    // A socket per client, plus a few for the listener and the store.
+    let wanted = args.limits.max_clients as u64 + 64;
+    match webrtc_rs_signaling::fd_limit::raise(wanted) {
+        Ok(n) if n < wanted => eprintln!("open-file limit {n} is below --max-clients {} + 64: raise it (ulimit -n, LimitNOFILE=)", args.limits.max_clients),
+        Ok(_) => {}
+        Err(e) => eprintln!("cannot raise the open-file limit: {e}"),
+    }
+    let listener = match TcpListener::bind(&args.listen).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("cannot listen on {listen}: {e}");
-            return std::process::ExitCode::FAILURE;
+            eprintln!("cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
         }
     };
-    // The line tests and the demo wait for: the real address (port 0 picks one).
-    println!("listening on ws://{}", listener.local_addr().map(|a| a.to_string()).unwrap_or(listen));
-    let server = Arc::new(Server { registry: Mutex::new(Registry::new(limits)), limits, clients: AtomicUsize::new(0) });
-    loop {
-        match listener.accept().await {
-            Ok((stream, _)) => {
-                tokio::spawn(client::serve(server.clone(), stream));
-            }
-            Err(e) => eprintln!("accept: {e}"),
+    let address = listener.local_addr().map(|a| a.to_string()).unwrap_or(args.listen);
+    let stop = stop_signal();
+    match &args.redis {
+        None => {
+            // The line tests and the demo wait for: the real address (port 0 picks one).
+            println!("listening on ws://{address}");
+            webrtc_rs_signaling::serve(listener, MemoryStore::new(args.limits), args.limits, stop).await;
+        }
+        Some(url) => {
+            let store = match RedisStore::connect(url, args.limits, args.resume).await {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("cannot use Redis at {url}: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            println!("listening on ws://{address}");
+            webrtc_rs_signaling::serve(listener, store.clone(), args.limits, stop).await;
+            store.stop().await;
         }
     }
+    ExitCode::SUCCESS
 }

@@ -1,66 +1,13 @@
 //! The real server binary on 127.0.0.1 with WebSocket clients: lobbies, relay, isolation,
 //! seal, leave, and its behaviour on malformed, unknown, oversized and too frequent messages.
 
+mod common;
+
+use common::{connect, join, recv, send, start};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use serde_json::json;
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-struct ServerProcess {
-    child: Child,
-    url: String,
-}
-
-impl Drop for ServerProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start(args: &[&str]) -> ServerProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_webrtc-rs-signaling"))
-        .args(["--listen", "127.0.0.1:0"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let url = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
-    ServerProcess { child, url }
-}
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-async fn connect(server: &ServerProcess) -> Ws {
-    tokio_tungstenite::connect_async(&server.url).await.expect("connect").0
-}
-
-async fn send(ws: &mut Ws, v: Value) {
-    ws.send(Message::Text(v.to_string().into())).await.unwrap();
-}
-
-/// Next JSON message, skipping pings; `None` when the server closed.
-async fn recv(ws: &mut Ws) -> Option<Value> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next()).await.expect("a message within 5 s");
-        match msg {
-            Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
-            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
-            Some(Ok(_)) => continue,
-        }
-    }
-}
-
-async fn join(ws: &mut Ws, lobby: &str, mesh: bool) -> Value {
-    send(ws, json!({"type": "join", "lobby": lobby, "mesh": mesh})).await;
-    recv(ws).await.unwrap()
-}
 
 #[tokio::test]
 async fn lobby_relay_seal_and_leave() {
@@ -190,17 +137,37 @@ async fn silent_or_lobbyless_clients_are_dropped() {
     }
     send(&mut alive, json!({"type": "ping"})).await;
     assert_eq!(recv(&mut alive).await.unwrap()["type"], "pong", "still connected after 1 s");
-    // A joined client that goes silent (never reads, so never answers pings) is dropped.
+    // A joined client that goes silent (never reads, so never answers pings) is dropped: the
+    // server/client lobby it hosts ends, which another peer of it sees.
     let mut silent = connect(&server).await;
-    assert_eq!(join(&mut silent, "", false).await["type"], "joined");
-    tokio::time::sleep(Duration::from_millis(1200)).await;
-    let mut closed = false;
-    for _ in 0..50 {
-        match tokio::time::timeout(Duration::from_millis(200), silent.next()).await {
-            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => { closed = true; break }
-            Ok(Some(Ok(_))) => continue,
-            Err(_) => break,
+    let silent_joined = join(&mut silent, "", false).await;
+    let mut witness = connect(&server).await;
+    assert_eq!(join(&mut witness, silent_joined["lobby"].as_str().unwrap(), false).await["type"], "joined");
+    assert_eq!(recv(&mut witness).await.unwrap(), json!({"type": "peer_left", "id": 1}));
+    assert_eq!(recv(&mut witness).await.unwrap()["type"], "lobby_closed");
+    assert_eq!(recv(&mut silent).await.unwrap()["type"], "peer_joined", "what it was sent before it went silent");
+    assert_eq!(recv(&mut silent).await, None, "a silent client is disconnected");
+}
+
+#[tokio::test]
+async fn client_and_lobby_counts_are_flags() {
+    let server = start(&["--max-clients", "2", "--max-lobbies", "1"]);
+    let mut a = connect(&server).await;
+    assert_eq!(join(&mut a, "", false).await["type"], "joined");
+    let mut b = connect(&server).await;
+    assert_eq!(join(&mut b, "", false).await["code"], "server_full", "one lobby at most");
+    // A third connection is dropped before the WebSocket handshake.
+    assert!(tokio_tungstenite::connect_async(&server.url).await.is_err(), "two clients at most");
+    drop(b);
+    // b's slot frees once the server sees it gone.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut c = loop {
+        if let Ok((ws, _)) = tokio_tungstenite::connect_async(&server.url).await {
+            break ws;
         }
-    }
-    assert!(closed, "a silent client is disconnected");
+        assert!(tokio::time::Instant::now() < deadline, "a slot frees when a client leaves");
+        tokio::task::yield_now().await;
+    };
+    send(&mut c, json!({"type": "ping"})).await;
+    assert_eq!(recv(&mut c).await.unwrap()["type"], "pong");
 }

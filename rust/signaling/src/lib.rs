@@ -1,0 +1,80 @@
+//! # webrtc-rs signaling server
+//!
+//! Lobbies over WebSocket with JSON messages (see [`protocol`]): a game creates a lobby and
+//! gets a code and peer id 1, others join with the code and get random ids; the server relays
+//! offers, answers and candidates between peers of one lobby only. Limits (lobby size, message
+//! size, message rate, lobby and client counts) and heartbeats keep one bad client from taking it
+//! down or reaching another lobby. Lobbies live in the process ([`memory`]) or, shared by any
+//! number of instances, in Redis ([`redis_store`]).
+//!
+//! # Structure
+//! - [`protocol`]: the messages ([`protocol::Request`], [`protocol::Event`]) and refusals.
+//! - [`limits`]: [`Limits`], set by flags.
+//! - [`store`]: the [`store::Store`] trait a connection talks to.
+//! - [`memory`]: [`memory::MemoryStore`], the embedded default.
+//! - [`redis_store`]: [`redis_store::RedisStore`], lobbies shared through Redis; its scripts in
+//!   `redis_lua`.
+//! - `client`: one connection's task.
+//! - [`fd_limit`]: raising the open-file limit to the client count.
+
+mod client;
+pub mod fd_limit;
+pub mod limits;
+pub mod memory;
+pub mod protocol;
+mod redis_lua;
+pub mod redis_store;
+pub mod store;
+
+pub use client::websocket_config;
+pub use limits::Limits;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use store::Store;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+/// What all connection tasks share.
+pub struct Server<S> {
+    /// The lobbies.
+    pub store: S,
+    /// Limits in force.
+    pub limits: Limits,
+    /// Connected clients.
+    pub clients: AtomicUsize,
+    /// Becomes true when the instance stops: connections close without leaving their lobby.
+    pub stopping: watch::Receiver<bool>,
+}
+
+/// Accepts connections until `stop` becomes true, then closes them (their seats stay in a
+/// shared store, for the clients to resume elsewhere) and returns.
+pub async fn serve<S: Store>(listener: TcpListener, store: S, limits: Limits, mut stop: watch::Receiver<bool>) {
+    let server = Arc::new(Server { store, limits, clients: AtomicUsize::new(0), stopping: stop.clone() });
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    let _ = stream.set_nodelay(true);
+                    tasks.spawn(client::serve(server.clone(), stream));
+                }
+                Err(e) => {
+                    // Out of file descriptors, most likely: wait for connections to end.
+                    eprintln!("accept: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+            },
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+            _ = stopped(&mut stop) => break,
+        }
+    }
+    drop(listener);
+    while tasks.join_next().await.is_some() {}
+}
+
+/// Resolves when `stop` turns true (never if its sender is gone without doing so).
+pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {
+    if stop.wait_for(|&s| s).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

@@ -1,0 +1,43 @@
+//! The limits a server enforces, all set by flags.
+
+use std::time::Duration;
+
+/// Limits a server enforces.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Peers per lobby.
+    pub max_lobby_size: usize,
+    /// Lobbies with a peer on this instance.
+    pub max_lobbies: usize,
+    /// Bytes per message.
+    pub max_message_bytes: usize,
+    /// Messages a client may send in a burst, and per second after it.
+    pub burst: u32,
+    /// Sustained messages per second.
+    pub per_second: u32,
+    /// Clients connected to this instance at once.
+    pub max_clients: usize,
+    /// A ping goes out this often.
+    pub heartbeat: Duration,
+    /// A client silent this long is dropped (it answers pings, so only a dead one is).
+    pub idle_limit: Duration,
+    /// A client must join a lobby this soon after connecting.
+    pub join_limit: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_lobby_size: 16,
+            // Room for the README's load (20,000 clients in lobbies of 4 over two instances).
+            max_lobbies: 8192,
+            max_message_bytes: 16 * 1024,
+            burst: 200,
+            per_second: 100,
+            max_clients: 16_384,
+            heartbeat: Duration::from_secs(10),
+            idle_limit: Duration::from_secs(30),
+            join_limit: Duration::from_secs(10),
+        }
+    }
+}

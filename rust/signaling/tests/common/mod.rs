@@ -1,0 +1,151 @@
+//! Helpers of the integration tests: server processes and WebSocket clients.
+#![allow(dead_code)]
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// A server instance; killed when dropped.
+pub struct ServerProcess {
+    pub child: Child,
+    pub url: String,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub fn start(args: &[&str]) -> ServerProcess {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_webrtc-rs-signaling"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start server");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let url = line.trim().strip_prefix("listening on ").expect("listening line").to_string();
+    ServerProcess { child, url }
+}
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub async fn connect(server: &ServerProcess) -> Ws {
+    tokio_tungstenite::connect_async(&server.url).await.expect("connect").0
+}
+
+pub async fn send(ws: &mut Ws, v: Value) {
+    ws.send(Message::Text(v.to_string().into())).await.unwrap();
+}
+
+/// Next JSON message, skipping pings; `None` when the server closed.
+pub async fn recv(ws: &mut Ws) -> Option<Value> {
+    recv_within(ws, 5).await
+}
+
+/// Same, waiting up to `secs`.
+pub async fn recv_within(ws: &mut Ws, secs: u64) -> Option<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(secs), ws.next()).await.expect("a message in time");
+        match msg {
+            Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(&t).unwrap()),
+            Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return None,
+            Some(Ok(_)) => continue,
+        }
+    }
+}
+
+pub async fn join(ws: &mut Ws, lobby: &str, mesh: bool) -> Value {
+    send(ws, json!({"type": "join", "lobby": lobby, "mesh": mesh})).await;
+    recv(ws).await.unwrap()
+}
+
+
+/// `redis-server` is `$WEBRTC_RS_REDIS_SERVER`, else the first on `PATH`; without one, tests that
+/// need it say so and pass, unless `WEBRTC_RS_REQUIRE_REDIS=1`.
+pub fn redis_server() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("WEBRTC_RS_REDIS_SERVER") {
+        return Some(PathBuf::from(p));
+    }
+    let found = std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("redis-server")).find(|p| p.is_file()));
+    if found.is_none() {
+        let required = std::env::var("WEBRTC_RS_REQUIRE_REDIS").is_ok_and(|v| !v.is_empty() && v != "0");
+        assert!(!required, "redis-server not found (WEBRTC_RS_REDIS_SERVER or PATH)");
+        eprintln!("SKIPPED: no redis-server (set WEBRTC_RS_REDIS_SERVER or put it on PATH)");
+    }
+    found
+}
+
+/// A redis-server without persistence on a Unix socket in its own folder.
+pub struct Redis {
+    pub child: Child,
+    pub binary: PathBuf,
+    pub dir: PathBuf,
+}
+
+impl Redis {
+    pub fn start(name: &str) -> Option<Redis> {
+        let binary = redis_server()?;
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("redis-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = Self::spawn(&binary, &dir);
+        Some(Redis { child, binary, dir })
+    }
+
+    pub fn spawn(binary: &Path, dir: &Path) -> Child {
+        let socket = dir.join("redis.sock");
+        let mut child = Command::new(binary)
+            .args(["--port", "0", "--unixsocket"])
+            .arg(&socket)
+            .args(["--save", "", "--appendonly", "no", "--loglevel", "notice", "--dir"])
+            .arg(dir)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start redis-server");
+        // Its log says when it accepts connections.
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = lines.by_ref().map_while(Result::ok).any(|l| l.contains("Ready to accept connections"));
+        assert!(ready, "redis-server started");
+        std::thread::spawn(move || lines.for_each(drop)); // keep its stdout drained
+        child
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis+unix://{}", self.dir.join("redis.sock").display())
+    }
+
+    /// Kills it: no shutdown, nothing kept.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    pub async fn query(&self, cmd: &mut redis::Cmd) -> redis::RedisResult<Value> {
+        let client = redis::Client::open(self.url())?;
+        let mut conn = client.get_multiplexed_async_connection().await?;
+        let v: redis::Value = cmd.query_async(&mut conn).await?;
+        Ok(match v {
+            redis::Value::Int(n) => json!(n),
+            other => json!(format!("{other:?}")),
+        })
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+

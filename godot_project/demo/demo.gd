@@ -220,4 +220,18 @@ func _demo() -> String:
 	print("  %-22s %s" % ["rtt p50 (%d x %d B)" % [PINGS, PING_SIZE], "%d us" % p50])
 	print("  %-22s %s" % ["rtt p99", "%d us" % p99])
 	print("  %-22s %s" % ["rtt min / max", "%d / %d us" % [rtts[0], rtts[rtts.size() - 1]]])
+	# The addon's connection figures (WebRTCRsPeerConnection.get_stats()).
+	var stats: Dictionary = a.call("get_stats")
+	var stats_deadline := Time.get_ticks_msec() + 1000
+	while stats["round_trip_time_ms"] < 0.0 and Time.get_ticks_msec() < stats_deadline:
+		await process_frame
+		stats = a.call("get_stats")
+	var local: Dictionary = stats["local_candidate"]
+	var remote: Dictionary = stats["remote_candidate"]
+	print("  %-22s %s" % ["selected pair", "%s %s %s:%s -> %s %s:%s%s" % [local.get("protocol", "?"), local.get("type", "?"),
+		local.get("address", "?"), local.get("port", "?"), remote.get("type", "?"), remote.get("address", "?"), remote.get("port", "?"),
+		" (relayed)" if stats["relayed"] else ""]])
+	print("  %-22s %s" % ["ICE round trip", "%.2f ms" % stats["round_trip_time_ms"] if stats["round_trip_time_ms"] >= 0.0 else "not measured yet"])
+	print("  %-22s %s" % ["connection traffic", "%d B / %d packets sent, %d B / %d packets received, %d messages sent, %d retransmissions" % [
+		stats["bytes_sent"], stats["packets_sent"], stats["bytes_received"], stats["packets_received"], stats["messages_sent"], stats["retransmissions"]]])
 	return ""

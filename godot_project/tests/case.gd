@@ -3,11 +3,13 @@
 extends RefCounted
 
 const Pair = preload("res://tests/pair.gd")
+const ProcStats = preload("res://tests/proc_stats.gd")
 const OPEN := WebRTCDataChannel.STATE_OPEN
 const CLOSED := WebRTCDataChannel.STATE_CLOSED
 
 var tree: SceneTree
 var failures: Array = []
+var skipped := "" # why the test could not check what it is about (the runner reports SKIP)
 var pairs: Array = []
 
 func check(cond: bool, msg: String) -> void:
@@ -17,6 +19,43 @@ func check(cond: bool, msg: String) -> void:
 func check_eq(got, want, msg: String) -> void:
 	if typeof(got) != typeof(want) or got != want:
 		failures.append("%s: got %s, want %s" % [msg, var_to_str(got), var_to_str(want)])
+
+## Prints a line of what the test measured (test_isolated.gd forwards these from its processes).
+func note(text: String) -> void:
+	print("  > ", text)
+
+## Marks the test as not run, with the reason: it is reported as SKIP, never as a pass.
+func skip(why: String) -> void:
+	skipped = why
+
+## Position in the captured error output (Godot 4.5+ Logger); -1 (and the test skipped) without one.
+func log_mark() -> int:
+	var log = tree.get("script_errors")
+	if log == null:
+		skip("Godot < 4.5 has no Logger: error messages cannot be checked")
+		return -1
+	return log.total
+
+## True if an error (a warning: want_warning) containing text was logged since mark.
+func logged(mark: int, text: String, want_warning := false) -> bool:
+	var log = tree.get("script_errors")
+	return log != null and mark >= 0 and log.logged_since(mark, text, want_warning)
+
+## The errors and warnings logged since mark, as text.
+func log_since(mark: int) -> Array:
+	var log = tree.get("script_errors")
+	return [] if log == null or mark < 0 else log.texts_since(mark)
+
+## Checks that `what` was refused with error code want (OK: accepted) and, when refused, that
+## one short error (at most 1,500 bytes, however large the input) was logged since mark.
+func check_refused(got: int, want: int, what: String, mark: int) -> void:
+	check_eq(got, want, what)
+	if want == OK or mark < 0:
+		return
+	var errors := log_since(mark)
+	check(not errors.is_empty(), "%s: no error message" % what)
+	for e in errors:
+		check(e.length() <= 1500, "%s: an error message of %d characters" % [what, e.length()])
 
 func new_pair() -> Pair:
 	var p := Pair.new()
@@ -33,6 +72,22 @@ func wait_until(cond: Callable, timeout_s: float = 10.0) -> bool:
 			return false
 		await tree.process_frame
 	return true
+
+## The open file descriptor count once it has stopped changing for 300 ms (closed connections
+## give their sockets back asynchronously); the last count after timeout_s.
+func settled_fd_count(timeout_s: float = 5.0) -> int:
+	var deadline := Time.get_ticks_msec() + int(timeout_s * 1000.0)
+	var last := ProcStats.fd_count()
+	var since := Time.get_ticks_msec()
+	while Time.get_ticks_msec() - since < 300 and Time.get_ticks_msec() < deadline:
+		for p in pairs:
+			p.poll()
+		await tree.process_frame
+		var now := ProcStats.fd_count()
+		if now != last:
+			last = now
+			since = Time.get_ticks_msec()
+	return last
 
 ## A pair whose peer a opened the in-band channel "chat" (options opts) and b received it,
 ## both ends open. Returns [pair, a_channel, b_channel], or [] after recording a failure.

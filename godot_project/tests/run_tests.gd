@@ -8,6 +8,7 @@ const TESTS_DIR := "res://tests"
 
 var passed := 0
 var failed := 0
+var skipped := 0
 var script_errors = null # res://tests/script_errors.gd where Logger exists (Godot 4.5+)
 
 func _init() -> void:
@@ -21,11 +22,17 @@ func _init() -> void:
 
 func _on_watchdog() -> void:
 	print("FAIL watchdog: the suite did not finish within %d s" % WATCHDOG_S)
-	print("%d passed, %d failed" % [passed, failed + 1])
+	print("%d passed, %d failed%s" % [passed, failed + 1, _skipped_note()])
 	quit(1)
 
-func _record(name: String, ms: int, failures: Array) -> void:
-	if failures.is_empty():
+func _skipped_note() -> String:
+	return ", %d skipped" % skipped if skipped > 0 else ""
+
+func _record(name: String, ms: int, failures: Array, skip_reason := "") -> void:
+	if failures.is_empty() and skip_reason != "":
+		skipped += 1
+		print("SKIP %s: %s" % [name, skip_reason])
+	elif failures.is_empty():
 		passed += 1
 		print("PASS %s (%d ms)" % [name, ms])
 	else:
@@ -67,9 +74,9 @@ func _run() -> void:
 			t.cleanup()
 			if script_errors != null and script_errors.count != errors_before:
 				t.failures.append("GDScript error: " + script_errors.last)
-			_record(name, Time.get_ticks_msec() - start, t.failures)
+			_record(name, Time.get_ticks_msec() - start, t.failures, t.skipped)
 			t = null
 			# Let freed connections wind down before the next test.
 			await process_frame
-	print("%d passed, %d failed" % [passed, failed])
+	print("%d passed, %d failed%s" % [passed, failed, _skipped_note()])
 	quit(1 if failed > 0 else 0)

@@ -8,7 +8,8 @@ const KEEP := 200
 
 var count := 0
 var last := ""
-var messages: Array = [] # [error_type, text], newest last
+var messages: Array = [] # [error_type, text], newest last, the last KEEP
+var total := 0 # messages ever logged: a mark, stable while old ones are dropped
 var _lock := Mutex.new()
 
 func _log_error(function: String, file: String, line: int, code: String, rationale: String,
@@ -16,6 +17,7 @@ func _log_error(function: String, file: String, line: int, code: String, rationa
 	if error_type != ERROR_TYPE_SCRIPT:
 		_lock.lock()
 		messages.append([error_type, code + " " + rationale])
+		total += 1
 		if messages.size() > KEEP:
 			messages.pop_front()
 		_lock.unlock()
@@ -24,6 +26,21 @@ func _log_error(function: String, file: String, line: int, code: String, rationa
 	count += 1
 	last = "%s (%s:%d %s)" % [rationale if rationale != "" else code, file, line, function]
 	_lock.unlock()
+
+## The kept messages logged since mark (a value of total).
+func _since(mark: int) -> Array:
+	_lock.lock()
+	var out: Array = messages.slice(max(0, messages.size() - (total - mark)))
+	_lock.unlock()
+	return out
+
+## True if an error (a warning: want_warning) containing text was logged since mark.
+func logged_since(mark: int, text: String, want_warning: bool) -> bool:
+	var want := ERROR_TYPE_WARNING if want_warning else ERROR_TYPE_ERROR
+	return _since(mark).any(func(m): return m[0] == want and m[1].contains(text))
+
+func texts_since(mark: int) -> Array:
+	return _since(mark).map(func(m): return m[1])
 
 func _log_message(_message: String, _error: bool) -> void:
 	pass

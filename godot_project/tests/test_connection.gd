@@ -100,3 +100,57 @@ func test_handler_may_close_the_connection() -> void:
 	p.a.create_offer()
 	check(await wait_until(func(): return p.b.get_connection_state() == WebRTCPeerConnection.STATE_CLOSED), "closed from inside a handler")
 	check_eq(p.b.poll(), OK, "poll after a handler closed it")
+
+## get_stats(): the selected pair, its round-trip time and the traffic, without waiting.
+func test_connection_stats() -> void:
+	var p := new_pair()
+	var ch := p.a.create_data_channel("chat", {})
+	var before: Dictionary = p.a.call("get_stats")
+	check_eq(before["round_trip_time_ms"], -1.0, "no round-trip time before connecting")
+	check(before["local_candidate"].is_empty(), "no pair before connecting")
+	p.a.create_offer()
+	check(await wait_until(func(): return ch.get_ready_state() == OPEN), "open")
+	for i in 5:
+		ch.put_packet(PackedByteArray([i]))
+	check(await wait_until(func(): return p.received_b.size() == 1 and p.received_b[0].get_available_packet_count() == 5), "5 packets arrive")
+	var ready := func() -> bool:
+		var s: Dictionary = p.a.call("get_stats")
+		return s["round_trip_time_ms"] >= 0.0 and not s["local_candidate"].is_empty() and not s["remote_candidate"].is_empty()
+	check(await wait_until(ready, 5.0), "the pair and its round-trip time are known")
+	var s: Dictionary = p.a.call("get_stats")
+	check_eq(s["local_candidate"].get("type"), "host", "a host candidate on loopback")
+	check_eq(s["local_candidate"].get("protocol"), "udp", "over UDP")
+	var remote: Dictionary = s["remote_candidate"]
+	check(remote.get("type") == "prflx" or remote.get("port", 0) > 0, "the remote end: its port, or peer-reflexive (%s)" % s)
+	check_eq(s["relayed"], false, "not relayed")
+	check(s["retransmissions"] is int and s["retransmissions"] >= 0, "SCTP retransmissions counted")
+	check(s["bytes_sent"] > 0 and s["packets_received"] > 0, "traffic counted")
+	check_eq(s["messages_sent"], 5, "messages over all channels")
+	check_eq(p.b.call("get_stats")["messages_received"], 5, "and at the remote")
+	p.a.close()
+	check(p.a.call("get_stats") is Dictionary, "after close")
+
+## restart_ice(): a new offer with new ICE credentials goes through the usual signals; the
+## channel stays open and carries data after it. Not before the first exchange.
+func test_restart_ice() -> void:
+	var p := new_pair()
+	var ch := p.a.create_data_channel("chat", {})
+	check_eq(p.a.call("restart_ice"), ERR_UNCONFIGURED, "not before the first offer/answer exchange")
+	p.a.create_offer()
+	check(await wait_until(func(): return ch.get_ready_state() == OPEN and p.received_b.size() == 1), "open")
+	check(await wait_until(func(): return p.a.get_signaling_state() == WebRTCPeerConnection.SIGNALING_STATE_STABLE), "stable")
+	check_eq(p.a.call("restart_ice"), OK, "restart_ice")
+	check(await wait_until(func(): return p.descriptions_a.size() == 2 and p.descriptions_b.size() == 2), "a new offer and its answer")
+	if p.descriptions_a.size() == 2:
+		check_eq(p.descriptions_a[1][0], "offer", "the restart is an offer")
+		var ufrag := func(sdp: String) -> String:
+			for line in sdp.split("\n"):
+				if line.begins_with("a=ice-ufrag:"):
+					return line.strip_edges()
+			return ""
+		check(ufrag.call(p.descriptions_a[1][1]) != ufrag.call(p.descriptions_a[0][1]), "with new ICE credentials")
+	check_eq(ch.get_ready_state(), OPEN, "the channel stays open")
+	ch.put_packet("after".to_utf8_buffer())
+	var rb: WebRTCDataChannel = p.received_b[0]
+	check(await wait_until(func(): return rb.get_available_packet_count() == 1), "data after the restart")
+	check(await wait_until(func(): return p.a.get_connection_state() == WebRTCPeerConnection.STATE_CONNECTED), "connected")

@@ -48,6 +48,36 @@ func test_wrong_types_and_bad_urls() -> void:
 	for config in bad:
 		check_eq(_init_err(config), ERR_INVALID_PARAMETER, "initialize(%s)" % var_to_str(config))
 
+func test_port_range() -> void:
+	for config in [
+		{"webrtc_rs": {"portRange": 45000}},
+		{"webrtc_rs": {"portRange": [45000]}},
+		{"webrtc_rs": {"portRange": ["45000", "45099"]}},
+		{"webrtc_rs": {"portRange": [45099, 45000]}},
+	]:
+		check_eq(_init_err(config), ERR_INVALID_PARAMETER, "initialize(%s)" % var_to_str(config))
+	# Both peers bind in the range: every host candidate's port is in it, and they connect.
+	var p := new_pair()
+	var opts := {"webrtc_rs": {"portRange": [45200, 45299]}}
+	check_eq(p.a.initialize(opts), OK, "a with a port range")
+	check_eq(p.b.initialize(opts), OK, "b with a port range")
+	var ch := p.a.create_data_channel("ranged", {})
+	p.a.create_offer()
+	var opened := await wait_until(func(): return ch.get_ready_state() == OPEN and p.received_b.size() == 1 \
+		and p.received_b[0].get_ready_state() == OPEN)
+	check(opened, "peers with a port range connect")
+	var ports := []
+	for c in p.candidates_a + p.candidates_b:
+		# "candidate:<foundation> <component> udp <priority> <address> <port> typ <type> ..."
+		var f: PackedStringArray = c[2].split(" ", false)
+		if f.size() > 7 and f[7] == "host":
+			ports.append(int(f[5]))
+	check(ports.size() >= 2, "host candidates from both peers: %s" % [ports])
+	check(ports.all(func(port): return port >= 45200 and port <= 45299), "every host port in the range: %s" % [ports])
+	if opened:
+		ch.put_packet("in range".to_utf8_buffer())
+		check_eq((await recv(p.received_b[0])).get_string_from_utf8(), "in range", "data crosses")
+
 func test_failed_initialize_keeps_the_old_connection() -> void:
 	var pc := WebRTCPeerConnection.new()
 	var ch := pc.create_data_channel("kept", {"negotiated": true, "id": 3})

@@ -32,6 +32,10 @@ func test_two_connections_are_independent() -> void:
 	if q.is_empty():
 		return
 	r[0].close()
-	check(await wait_until(func(): return q[2].get_ready_state() == OPEN, 0.5) , "closing one pair leaves the other open")
+	# Once the closed pair's remote end has seen the close, the other pair must still be open.
+	check(await wait_until(func(): return r[2].get_ready_state() == CLOSED, 5.0), "the closed pair's remote end closes")
+	check_eq(q[1].get_ready_state(), OPEN, "the other pair's channel is still open")
+	check_eq(q[2].get_ready_state(), OPEN, "and its remote end")
+	check_eq(q[0].a.get_connection_state(), WebRTCPeerConnection.STATE_CONNECTED, "the other pair is still connected")
 	q[1].put_packet("still".to_utf8_buffer())
 	check_eq((await recv(q[2])).get_string_from_utf8(), "still", "other pair still carries data")

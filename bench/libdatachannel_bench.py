@@ -3,7 +3,7 @@
 Godot's official `webrtc-native` GDExtension is a thin C++ layer over libdatachannel. To compare our
 webrtc-rs addon with it without building the plugin, this script drives libdatachannel directly
 through its Python binding (PyPI `libdatachannel-py`, CPython 3.12 wheels) and runs the same six
-workloads, with the same JSON keys, as our Rust runner (`rust/bench`, `webrtc-rs-bench`). The
+workloads, with the same JSON keys, as our Rust runner (`bench/engine`, `webrtc-rs-bench`). The
 numbers are the library's, plus a little Python overhead: a lower bound of what the plugin costs.
 
 Two PeerConnections in one process, host candidates on 127.0.0.1 only (no STUN), signaling in
@@ -34,7 +34,7 @@ Prints one JSON object on stdout and nothing else (progress and errors go to std
   lossy       60 Hz game traffic through netsim-relay processes (25 ms each way, 10 % loss each
               way once open): 200 B unreliable (unordered, maxRetransmits 0) alone, 100 B reliable
               ordered alone, both at once; lossy_<case>_delivered_pct, _p50_ms, _p95_ms, _p99_ms,
-              _max_ms, _gap_ms, (reliable) _out_of_order. Defined once, in rust/bench/src/lossy.rs;
+              _max_ms, _gap_ms, (reliable) _out_of_order. Defined once, in bench/engine/src/lossy.rs;
               this is the same workload step by step.
 
 Setup times are bimodal, and that is libjuice (libdatachannel's ICE), not this script: when the
@@ -379,7 +379,7 @@ def many():
             p.close()
 
 
-# --- lossy: the workload of rust/bench/src/lossy.rs, step by step ---------------------------------
+# --- lossy: the workload of bench/engine/src/lossy.rs, step by step ---------------------------------
 
 LOSS_PCT = 10.0  # each way, once the channels are open
 DELAY_MS = 25  # each way
@@ -505,7 +505,7 @@ class LossyPair:
 
 
 class Stream:
-    """One stream's receiving side (as `Stream` in rust/bench/src/lossy.rs)."""
+    """One stream's receiving side (as `Stream` in bench/engine/src/lossy.rs)."""
 
     def __init__(self, key, reliable):
         self.key = key

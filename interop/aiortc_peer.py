@@ -1,5 +1,5 @@
 """The other end of the interop test: an aiortc (pure-Python WebRTC) peer that meets a headless
-Godot peer (godot_project/interop/interop_peer.gd, using this addon) in a lobby of our signaling
+Godot peer (interop/godot/interop_peer.gd, using this addon) in a lobby of our signaling
 server, and echoes every message back as it came (text stays text, binary stays binary).
 
     python aiortc_peer.py --url ws://127.0.0.1:PORT --lobby CODE --role offer|answer

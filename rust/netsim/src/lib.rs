@@ -7,7 +7,7 @@
 //! root); a user-space relay needs neither, and both WebRTC stacks of the benchmark (this
 //! addon's engine and libdatachannel) cross the same code.
 //!
-//! Used by the engine's fault tests, by the benchmark runner `rust/bench` (in process) and, through
+//! Used by the engine's fault tests, by the benchmark runner `bench/engine` (in process) and, through
 //! the `netsim-relay` binary (one process per relay, controlled on stdin), by the libdatachannel
 //! runner `bench/libdatachannel_bench.py`.
 //!

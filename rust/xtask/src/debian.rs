@@ -1,14 +1,15 @@
 //! Programs the tests need (Godot, Chromium, coturn), found on `PATH` or else unpacked from
-//! Debian's archive into a private cache folder by `install-debian.sh`: a private apt
+//! Debian's archive into a private cache folder by `recipes/install-debian.sh`: a private apt
 //! configuration with an empty dpkg status, `dpkg-deb -x`, patchelf. No root needed, the
 //! system's apt sources and dpkg state are never touched. Debian or Ubuntu on x86_64 only.
+//!
+//! The recipes are shell scripts in `rust/xtask/recipes/`, run from there by path: they are
+//! plain files a developer can read and run by hand (`bash install-debian.sh DEST PACKAGE
+//! BINARY`), and each run uses the copy of its own checkout.
 
 use crate::Result;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-/// The generic recipe; `install-godot.sh` is a thin layer over it.
-pub const INSTALL_DEBIAN: &str = include_str!("install-debian.sh");
 
 /// `$<env>` when set, else `$XDG_CACHE_HOME/webrtc-rs/<name>` (default `~/.cache/webrtc-rs/<name>`).
 pub fn cache_dir(name: &str, env: &str) -> PathBuf {
@@ -44,21 +45,16 @@ pub fn supported() -> bool {
     debian_like && std::env::consts::ARCH == "x86_64"
 }
 
-/// Writes `install-debian.sh` (and `extra`, `(file name, text)`) into `dir` and runs
-/// `bash dir/<script> args...` with `env`. The script locks `dir`, so parallel runs wait for
-/// each other, and returns at once when the install is already there.
-pub fn run_recipe(dir: &Path, extra: Option<(&str, &str)>, script: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    for (name, text) in [("install-debian.sh", INSTALL_DEBIAN)].into_iter().chain(extra) {
-        // Rewritten through a rename, so that a run reading the old copy is not disturbed.
-        let path = dir.join(name);
-        if std::fs::read_to_string(&path).ok().as_deref() != Some(text) {
-            let tmp = dir.join(format!("{name}.{}", std::process::id()));
-            std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path)).map_err(|e| format!("{}: {e}", path.display()))?;
-        }
-    }
+/// The folder of the recipes.
+fn recipes() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("recipes")
+}
+
+/// Runs `bash recipes/<script> args...` with `env`. The recipe locks its destination folder,
+/// so parallel runs wait for each other, and returns at once when the install is already there.
+pub fn run_recipe(script: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let mut cmd = Command::new("bash");
-    cmd.arg(dir.join(script)).args(args).envs(env.iter().copied());
+    cmd.arg(recipes().join(script)).args(args).envs(env.iter().copied());
     let status = cmd.status().map_err(|e| format!("bash: {e}"))?;
     if status.success() { Ok(()) } else { Err(format!("{script} {} failed ({status})", args.join(" "))) }
 }
@@ -97,7 +93,7 @@ pub fn find_or_install(p: &Program) -> Result<PathBuf> {
     let dest = dir.to_string_lossy();
     let mut env = vec![("DEB_QUIET", "1"), ("DEB_LOG", "install-debian")];
     env.extend_from_slice(p.env);
-    run_recipe(&dir, None, "install-debian.sh", &[&dest, p.package, p.binary], &env)?;
+    run_recipe("install-debian.sh", &[&dest, p.package, p.binary], &env)?;
     let version = std::fs::read_to_string(dir.join(".installed"))
         .ok()
         .and_then(|s| s.lines().find_map(|l| l.strip_prefix("version=").map(|v| v.trim().to_string())))
@@ -111,7 +107,7 @@ mod tests {
     #[test]
     fn recipes_parse() {
         for script in ["install-debian.sh", "install-godot.sh"] {
-            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(script);
+            let path = super::recipes().join(script);
             let status = std::process::Command::new("bash").arg("-n").arg(&path).status().expect("bash");
             assert!(status.success(), "bash -n {script}");
         }

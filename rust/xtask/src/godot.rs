@@ -1,6 +1,6 @@
 //! Finding Godot 4.3+ (`GODOT`, then `PATH`, then our cache), installing Debian's package into
-//! the cache with a private apt when there is none (`install-godot.sh` over `install-debian.sh`,
-//! see `debian`), and running it under a timeout: a GDScript error before `quit()` would
+//! the cache with a private apt when there is none (`recipes/install-godot.sh` over
+//! `install-debian.sh`, see `debian`), and running it under a timeout: a GDScript error before `quit()` would
 //! otherwise leave Godot running forever.
 
 use crate::Result;
@@ -8,9 +8,6 @@ use crate::debian::{self, on_path};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The recipe that unpacks Debian's `godot` into a private prefix (never touches the system).
-const INSTALL_SCRIPT: &str = include_str!("install-godot.sh");
 
 /// Where an installed Godot lives: `$WEBRTC_RS_GODOT_DIR`, else `~/.cache/webrtc-rs/godot`.
 fn cache_dir() -> PathBuf {
@@ -56,7 +53,8 @@ fn install(dir: &Path) -> Result<()> {
     }
     eprintln!("xtask: installing Debian's godot into {} (private apt, the system is not touched)", dir.display());
     let dest = dir.to_string_lossy();
-    debian::run_recipe(dir, Some(("install-godot.sh", INSTALL_SCRIPT)), "install-godot.sh", &[&dest], &[])
+    // The recipe that unpacks Debian's `godot` into a private prefix (never touches the system).
+    debian::run_recipe("install-godot.sh", &[&dest], &[])
         .map_err(|e| format!("installing Godot failed: {e}"))
 }
 
@@ -82,11 +80,17 @@ pub fn run_script(godot: &Path, project: &Path, script: &str, extra: &[&str], li
 
 /// `godot --headless --path project -s script`, with user data kept under `target/`.
 pub fn command(godot: &Path, project: &Path, script: &str) -> Command {
-    let xdg = crate::root().join("target/godot-xdg");
     let mut cmd = Command::new(godot);
     cmd.args(["--headless", "--path"]).arg(project).args(["-s", script]);
+    keep_user_data_in_target(&mut cmd);
+    cmd
+}
+
+/// Points Godot's user data, settings and cache (`XDG_*`) under `target/godot-xdg`, so a run
+/// leaves nothing in the developer's home.
+pub fn keep_user_data_in_target(cmd: &mut Command) {
+    let xdg = crate::project::target_dir().join("godot-xdg");
     for (var, sub) in [("XDG_DATA_HOME", "data"), ("XDG_CONFIG_HOME", "config"), ("XDG_CACHE_HOME", "cache")] {
         cmd.env(var, xdg.join(sub));
     }
-    cmd
 }

@@ -1,20 +1,28 @@
 //! Interop with independent WebRTC stacks: a headless Godot peer using this addon
-//! (`godot_project/interop/interop_peer.gd`) meets the other stack in a lobby of our signaling
-//! server, once as offerer and once as answerer. The other side echoes what it receives.
-//! Stacks: aiortc (PyPI, pure Python) through `interop/aiortc_peer.py`; headless Chromium (the
-//! browser's own RTCPeerConnection, as Godot web exports use it, mDNS hiding of host addresses
-//! left on) through `interop/browser_peer.html`; and a real
-//! STUN/TURN server, Debian's coturn, started here on 127.0.0.1 (`interop/turn_test.gd`).
-//! Chromium and coturn come from `PATH`, else from Debian's archive into a private cache
-//! folder (`debian`, `install-debian.sh`); aiortc from PyPI into a venv under `target/`.
+//! (`interop/godot/interop_peer.gd`) meets the other stack in a lobby of our signaling server,
+//! once as offerer and once as answerer. The other side echoes what it receives.
+//! Stacks: aiortc (PyPI, pure Python) through `interop/aiortc_peer.py`; headless Chromium and
+//! headless Firefox (the browsers' own RTCPeerConnection, as Godot web exports use it, mDNS
+//! hiding of host addresses left on) through the same page, `interop/browser_peer.html`
+//! (Firefox in a fresh profile with `interop/firefox_user.js`); and a real STUN/TURN server,
+//! Debian's coturn, started here on 127.0.0.1 (`interop/godot/turn_test.gd`).
+//! Chromium, Firefox and coturn come from `PATH`, else from Debian's archive into a private cache
+//! folder (`debian`); aiortc from PyPI into a venv under `target/`. Writes the logs and the
+//! table of the checks under `target/interop/`, nothing else (`cargo xtask readme` copies the
+//! table into README.md).
 
 use crate::debian::{self, Program};
-use crate::session::{spawn, start_signaling, wait_line};
+use crate::session::{Said, spawn, start_signaling, wait_line};
 use crate::{Result, root, run};
+use std::collections::HashSet;
+use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::mpsc;
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
+
+/// The table of the last run (what `cargo xtask readme` copies into README.md).
+pub const TABLE: &str = "target/interop/table.md";
 
 const AIORTC: &[&str] = &["aiortc==1.16.0", "websockets==17.4"];
 
@@ -55,9 +63,39 @@ const CHROMIUM: Program = Program {
     ],
 };
 
+/// Debian's firefox-esr: its real binary, in a directory of its own (libxul.so and the helpers
+/// it starts beside it). Headless Firefox still loads GTK (and gdk-pixbuf its libglycin; the
+/// sandbox libseccomp), so only what it never loads is left out: systemd/D-Bus/PAM, bubblewrap
+/// and procps, the glycin image loaders and the codecs only they use. Measured on forky's
+/// 153.5.1esr: 117 of 155 packages, 412 MB on disk (the full closure: 473 MB). A library still
+/// missing makes the recipe install the full closure instead.
+const FIREFOX: Program = Program {
+    names: &["firefox-esr", "firefox"],
+    package: "firefox-esr",
+    binary: "/usr/lib/firefox-esr/firefox-esr",
+    dir: "firefox-esr",
+    dir_env: "WEBRTC_RS_FIREFOX_DIR",
+    env: &[
+        (
+            "DEB_PRUNE_MORE",
+            "systemd|systemd-sysv|libsystemd-shared|init-system-helpers|libpam-.*|libpam0g|dbus|dbus-.*|bubblewrap\
+             |procps|libproc2-[0-9]+|libncursesw6|glycin-.*|librsvg2-.*|libheif.*|libde265-.*|libjxl.*\
+             |libhwy.*|user-session-migration|libcrypt1|libaudit.*|libcap-ng0|libdb5\\.3t64|libapparmor1",
+        ),
+        // The prefix's fonts and GLib modules, not whatever the host has (or lacks).
+        ("DEB_FONTCONFIG", "1"),
+        (
+            "DEB_WRAPPER_PRELUDE",
+            "# GLib modules of the prefix only.\n\
+             : \"${GIO_MODULE_DIR:=@DEST@/root/usr/lib/x86_64-linux-gnu/gio/modules}\"\n\
+             export GIO_MODULE_DIR",
+        ),
+    ],
+};
+
 /// Debian's coturn: its `turnserver`. Left out: systemd and the command-line clients
 /// (sqlite3, telnet) the package depends on. 13 MB download, 37 MB on disk.
-const COTURN: Program = Program {
+pub(crate) const COTURN: Program = Program {
     names: &["turnserver"],
     package: "coturn",
     binary: "/usr/bin/turnserver",
@@ -91,20 +129,24 @@ pub struct Check {
     pub passed: bool,
 }
 
-/// Runs every stack in both roles; returns the checks and the problems.
-pub fn run_all(godot: &Path, project: &Path, signaling: &Path) -> Result<(Vec<Check>, Vec<String>)> {
+/// Runs every stack in both roles with the addon built as `lib`, laid into the Godot project
+/// `interop/godot`; returns the checks and the problems.
+pub fn run_all(godot: &Path, lib: &Path, signaling: &Path) -> Result<(Vec<Check>, Vec<String>)> {
     let work = root().join("target/interop");
     std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    let project = crate::project::project_copy(&root().join("interop/godot"), "interop", lib)?;
     let python = aiortc_python()?;
     let (tx, rx) = mpsc::channel();
     let (_server, url) = start_signaling(signaling, &tx, &rx, &work)?;
     let mut checks = Vec::new();
     let mut problems = Vec::new();
+    let mut ended = HashSet::new();
     let chromium = debian::find_or_install(&CHROMIUM).map_err(|e| problems.push(format!("chromium: {e}"))).ok();
-    for stack in ["aiortc", "chromium"] {
+    let firefox = debian::find_or_install(&FIREFOX).map_err(|e| problems.push(format!("firefox: {e}"))).ok();
+    for stack in ["aiortc", "chromium", "firefox"] {
         for (role, other) in [("offer", "answer"), ("answer", "offer")] {
             let name = format!("godot-{stack}-{role}");
-            let mut cmd = crate::godot::command(godot, project, "res://interop/interop_peer.gd");
+            let mut cmd = crate::godot::command(godot, &project, "res://interop_peer.gd");
             cmd.args(["--", "--url", &url, "--role", role, "--stack", stack]);
             let mut godot_proc = spawn(cmd, &name, &tx, &work)?;
             let lobby = match wait_line(&rx, &name, &["LOBBY "], Duration::from_secs(30)) {
@@ -114,16 +156,16 @@ pub fn run_all(godot: &Path, project: &Path, signaling: &Path) -> Result<(Vec<Ch
                     continue;
                 }
             };
-            let peer_cmd = match (stack, &chromium) {
-                ("aiortc", _) => {
+            let page = format!("file://{}?url={url}&lobby={lobby}&role={other}", root().join("interop/browser_peer.html").display());
+            let profile = work.join(format!("{stack}-profile-{role}"));
+            let peer_cmd = match (stack, &chromium, &firefox) {
+                ("aiortc", _, _) => {
                     let mut cmd = Command::new(&python);
                     cmd.arg(root().join("interop/aiortc_peer.py")).args(["--url", &url, "--lobby", &lobby, "--role", other]);
                     cmd
                 }
-                (_, Some(browser)) => {
-                    let profile = work.join(format!("chromium-profile-{role}"));
+                ("chromium", Some(browser), _) => {
                     let _ = std::fs::remove_dir_all(&profile);
-                    let page = format!("file://{}?url={url}&lobby={lobby}&role={other}", root().join("interop/browser_peer.html").display());
                     let mut cmd = Command::new(browser);
                     // Headless, as root, and quiet on a machine with no network but loopback;
                     // /dev/shm is small in containers (Debian's launcher script adds this there).
@@ -134,21 +176,22 @@ pub fn run_all(godot: &Path, project: &Path, signaling: &Path) -> Result<(Vec<Ch
                         .arg(page);
                     cmd
                 }
-                _ => continue,
-            };
-            let mut peer = spawn(peer_cmd, &format!("{stack}-{other}"), &tx, &work)?;
-            let deadline = Instant::now() + Duration::from_secs(120);
-            let mut godot_status = None;
-            while Instant::now() < deadline {
-                take_checks(&rx, &name, &mut checks);
-                godot_status = godot_proc.child.try_wait().map_err(|e| e.to_string())?;
-                if godot_status.is_some() {
-                    break;
+                ("firefox", _, Some(browser)) => {
+                    // A fresh profile holding only our preferences (`interop/firefox_user.js`).
+                    let _ = std::fs::remove_dir_all(&profile);
+                    std::fs::create_dir_all(&profile).map_err(|e| e.to_string())?;
+                    std::fs::copy(root().join("interop/firefox_user.js"), profile.join("user.js")).map_err(|e| format!("firefox_user.js: {e}"))?;
+                    let mut cmd = Command::new(browser);
+                    cmd.args(["--headless", "--no-remote", "--profile"]).arg(&profile).arg(page);
+                    cmd
                 }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            std::thread::sleep(Duration::from_millis(200)); // lines printed just before exit
-            take_checks(&rx, &name, &mut checks);
+                _ => continue, // the browser is missing (said in `problems`)
+            };
+            let peer_name = format!("{stack}-{other}");
+            let mut peer = spawn(peer_cmd, &peer_name, &tx, &work)?;
+            let godot_ended = read_until_end(&rx, &name, Duration::from_secs(120), &mut ended, |line| checks.extend(check(line)));
+            // Its output is closed: it has exited (or is exiting), so this returns at once.
+            let godot_status = if godot_ended { Some(godot_proc.child.wait().map_err(|e| e.to_string())?) } else { None };
             match godot_status {
                 Some(s) if s.success() => {}
                 Some(s) => problems.push(format!("{stack}, Godot {role}: exited with {s} (logs: {})", work.display())),
@@ -156,26 +199,41 @@ pub fn run_all(godot: &Path, project: &Path, signaling: &Path) -> Result<(Vec<Ch
             }
             if stack == "aiortc" {
                 // The aiortc peer ends by itself after "bye".
-                let end = Instant::now() + Duration::from_secs(10);
-                while Instant::now() < end && matches!(peer.child.try_wait(), Ok(None)) {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
-                match peer.child.try_wait() {
-                    Ok(Some(s)) if s.success() => {}
-                    status => problems.push(format!("aiortc as {other}: the aiortc peer did not end cleanly ({status:?})")),
+                let status = match read_until_end(&rx, &peer_name, Duration::from_secs(10), &mut ended, |_| {}) {
+                    true => peer.child.wait().map_err(|e| e.to_string()),
+                    false => Err("still running after 10 s".into()),
+                };
+                if !matches!(&status, Ok(s) if s.success()) {
+                    problems.push(format!("aiortc as {other}: the aiortc peer did not end cleanly ({status:?})"));
                 }
             } // a browser page never ends by itself: dropping `peer` kills it
         }
     }
-    match run_turn(godot, project, &work, &tx, &rx) {
+    match run_turn(godot, &project, &work, &tx, &rx, &mut ended) {
         Ok(mut c) => checks.append(&mut c),
         Err(e) => problems.push(format!("coturn: {e}")),
     }
-    let table = table(&checks);
-    std::fs::write(work.join("table.md"), &table).map_err(|e| e.to_string())?;
-    // The README shows the table of the last run (a throwaway change in CI's clone).
-    crate::project::update_readme_section("interop", &table)?;
+    std::fs::write(root().join(TABLE), table(&checks)).map_err(|e| e.to_string())?;
     Ok((checks, problems))
+}
+
+/// Reads what the processes say until process `name` has ended (its stdout closed, so every
+/// line it printed has been read) or `limit` passed; hands its lines to `on_line` and notes in
+/// `ended` every process whose end goes by. Returns whether `name` ended.
+fn read_until_end(rx: &mpsc::Receiver<Said>, name: &str, limit: Duration, ended: &mut HashSet<String>, mut on_line: impl FnMut(&str)) -> bool {
+    let deadline = Instant::now() + limit;
+    while !ended.contains(name) {
+        let Some(left) = deadline.checked_duration_since(Instant::now()) else { return false };
+        match rx.recv_timeout(left) {
+            Ok((from, Some(line))) if from == name => on_line(&line),
+            Ok((from, None)) => {
+                ended.insert(from);
+            }
+            Ok(_) => {}
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return false,
+        }
+    }
+    true
 }
 
 /// Stack x role x feature, from the checks (written to target/interop/table.md).
@@ -217,60 +275,99 @@ fn cell(checks: &[Check], stack: &str, role: &str, what: &str) -> &'static str {
 
 /// A UDP port free on 127.0.0.1 right now.
 fn free_udp_port() -> Result<u16> {
-    let sock = std::net::UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
     Ok(sock.local_addr().map_err(|e| e.to_string())?.port())
 }
 
+/// Waits until a STUN server answers a Binding request on 127.0.0.1:`port` (RFC 8489: no
+/// credentials needed), asking again every 100 ms, for at most `limit`.
+fn wait_stun(port: u16, limit: Duration) -> Result<()> {
+    let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    sock.connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    sock.set_read_timeout(Some(Duration::from_millis(100))).map_err(|e| e.to_string())?;
+    // Type Binding request, no attributes, the magic cookie, a transaction id.
+    let mut request = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+    request.extend_from_slice(&std::process::id().to_be_bytes());
+    request.extend_from_slice(b"xtask-rs");
+    let deadline = Instant::now() + limit;
+    let mut buf = [0u8; 1500];
+    while Instant::now() < deadline {
+        // Refused (nothing bound there yet) or no answer: ask again.
+        let _ = sock.send(&request);
+        if let Ok(n) = sock.recv(&mut buf) {
+            // A Binding success response to our transaction.
+            if n >= 20 && buf[..2] == [0x01, 0x01] && buf[8..20] == request[8..20] {
+                return Ok(());
+            }
+        }
+    }
+    Err(format!("no STUN answer on 127.0.0.1:{port} within {} s", limit.as_secs()))
+}
+
 /// coturn with a user on 127.0.0.1, and the Godot TURN/STUN checks against it.
-fn run_turn(godot: &Path, project: &Path, work: &Path, tx: &mpsc::Sender<(String, String)>, rx: &mpsc::Receiver<(String, String)>) -> Result<Vec<Check>> {
+fn run_turn(godot: &Path, project: &Path, work: &Path, tx: &mpsc::Sender<Said>, rx: &mpsc::Receiver<Said>, ended: &mut HashSet<String>) -> Result<Vec<Check>> {
     let turnserver = debian::find_or_install(&COTURN)?;
     // coturn 4.7+ starts neither DTLS nor its CLI unless asked, and dropped `--no-dtls`.
     let help = Command::new(&turnserver).arg("-h").output().map_err(|e| format!("{}: {e}", turnserver.display()))?;
     let help = String::from_utf8_lossy(&help.stdout).into_owned() + &String::from_utf8_lossy(&help.stderr);
     let has = |flag: &str| help.lines().any(|l| l.split_whitespace().next() == Some(flag));
-    let port = free_udp_port()?.to_string();
+    let port = free_udp_port()?;
+    // TURN over TLS on another port, with a certificate for 127.0.0.1 from a CA made here and
+    // handed to the addon (`turnCaFile`); TURN over TCP shares the plain port.
+    let tls_port = free_udp_port()?;
+    let ca = tls_files(work)?;
     let (user, password) = ("godot", "webrtc-rs-secret");
     let mut cmd = Command::new(turnserver);
     cmd.args(["-n", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1", "--lt-cred-mech", "--realm=webrtc-rs.test"])
         .arg(format!("--listening-port={port}"))
+        .arg(format!("--tls-listening-port={tls_port}"))
+        .arg(format!("--cert={}", work.join("turn-cert.pem").display()))
+        .arg(format!("--pkey={}", work.join("turn-key.pem").display()))
         .arg(format!("--user={user}:{password}"))
         // Peers are on loopback too; coturn refuses to relay to loopback unless told.
-        .args(["--allow-loopback-peers", "--no-tls", "--log-file=stdout", "--simple-log"])
+        .args(["--allow-loopback-peers", "--log-file=stdout", "--simple-log"])
         .args(["--no-dtls", "--no-cli"].into_iter().filter(|f| has(f)));
     let _coturn = spawn(cmd, "coturn", tx, work)?;
-    std::thread::sleep(Duration::from_millis(500));
-    let mut cmd = crate::godot::command(godot, project, "res://interop/turn_test.gd");
-    cmd.args(["--", "--port", &port, "--user", user, "--password", password]);
+    wait_stun(port, Duration::from_secs(10))?;
+    let mut cmd = crate::godot::command(godot, project, "res://turn_test.gd");
+    cmd.args(["--", "--port", &port.to_string(), "--user", user, "--password", password]);
+    cmd.args(["--tls_port", &tls_port.to_string(), "--ca", &ca.display().to_string()]);
     let mut proc_ = spawn(cmd, "godot-turn", tx, work)?;
     let mut checks = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(150);
-    loop {
-        take_checks(rx, "godot-turn", &mut checks);
-        match proc_.child.try_wait().map_err(|e| e.to_string())? {
-            Some(status) if status.success() => break,
-            Some(status) => return Err(format!("turn_test.gd exited with {status}; checks so far: {}", checks.len())),
-            None if Instant::now() > deadline => return Err("turn_test.gd did not finish within 150 s".into()),
-            None => std::thread::sleep(Duration::from_millis(50)),
-        }
+    if !read_until_end(rx, "godot-turn", Duration::from_secs(150), ended, |line| checks.extend(check(line))) {
+        return Err("turn_test.gd did not finish within 150 s".into());
     }
-    std::thread::sleep(Duration::from_millis(200)); // lines printed just before exit
-    take_checks(rx, "godot-turn", &mut checks);
-    Ok(checks)
+    match proc_.child.wait().map_err(|e| e.to_string())? {
+        status if status.success() => Ok(checks),
+        status => Err(format!("turn_test.gd exited with {status}; checks so far: {}", checks.len())),
+    }
 }
 
-/// Moves `PASS|FAIL <stack> <role>: <what>` lines of process `from` into `checks`, echoing them.
-fn take_checks(rx: &mpsc::Receiver<(String, String)>, from: &str, checks: &mut Vec<Check>) {
-    while let Ok((name, line)) = rx.try_recv() {
-        if name != from {
-            continue;
-        }
-        let passed = line.starts_with("PASS ");
-        if !passed && !line.starts_with("FAIL ") {
-            continue;
-        }
-        let mut words = line[5..].splitn(3, ' ');
-        let (Some(stack), Some(role), Some(what)) = (words.next(), words.next(), words.next()) else { continue };
-        println!("{line}");
-        checks.push(Check { stack: stack.into(), role: role.trim_end_matches(':').into(), what: what.into(), passed });
+/// Writes `turn-cert.pem` and `turn-key.pem` (for 127.0.0.1) and the CA that issued them
+/// into `dir`; returns the CA file's path.
+fn tls_files(dir: &Path) -> Result<PathBuf> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let fail = |e: rcgen::Error| format!("making the TURN test certificate: {e}");
+    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(fail)?;
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().map_err(fail)?).map_err(fail)?;
+    let key = KeyPair::generate().map_err(fail)?;
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()]).map_err(fail)?.signed_by(&key, &ca).map_err(fail)?;
+    let write = |name: &str, text: String| std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"));
+    write("turn-cert.pem", cert.pem())?;
+    write("turn-key.pem", key.serialize_pem())?;
+    write("turn-ca.pem", ca.pem())?;
+    Ok(dir.join("turn-ca.pem"))
+}
+
+/// The check of a `PASS|FAIL <stack> <role>: <what>` line (echoed), if it is one.
+fn check(line: &str) -> Option<Check> {
+    let passed = line.starts_with("PASS ");
+    if !passed && !line.starts_with("FAIL ") {
+        return None;
     }
+    let mut words = line[5..].splitn(3, ' ');
+    let (stack, role, what) = (words.next()?, words.next()?, words.next()?);
+    println!("{line}");
+    Some(Check { stack: stack.into(), role: role.trim_end_matches(':').into(), what: what.into(), passed })
 }

@@ -1,27 +1,42 @@
-//! `cargo xtask`: everything a developer runs.
+//! `cargo xtask`: everything a developer runs, one job per command.
 //!
 //! - `cargo xtask build [--release]`  build the extension into `addons/webrtc_rs/bin/`
 //! - `cargo xtask godot`              find or install Godot 4.3+, print its path
-//! - `cargo xtask test`               engine tests, then the headless Godot suites
+//! - `cargo xtask test`               engine tests, then the headless Godot suites and interop
 //! - `cargo xtask demo [--debug]`     two peers, then multiplayer sessions (release build)
 //! - `cargo xtask bench`              side-by-side benchmark: engine, GDScript, libdatachannel
-//! - `cargo xtask package`            release build laid out as `target/package/addons/webrtc_rs`
+//! - `cargo xtask readme`             copy the tables of the last `test` and `bench` into README.md
+//! - `cargo xtask package [--cross] [--run-arm64]`  the release zip for what this machine builds
+//! - `cargo xtask notices`            regenerate the addon's third-party notices (cargo-about)
+//!
+//! `test` and `bench` write their results under `target/` only; `readme` is the one command that
+//! changes README.md.
 //!
 //! # Structure
-//! - `debian`: find a program on PATH or install Debian's package privately (`install-debian.sh`).
-//! - `godot`: find or install Godot, run it under a timeout.
+//! - `debian`: find a program on PATH or install Debian's package privately
+//!   (`recipes/install-debian.sh`).
+//! - `godot`: find or install Godot (`recipes/install-godot.sh`), run it under a timeout.
 //! - `project`: build the extension and lay it into a Godot project.
+//! - `package`: the release zip (`cross`: cross toolchains; `emulated`: the arm64 run).
 //! - `session`: the multi-process multiplayer session (signaling server + 4 Godot processes).
-//! - `interop`: the addon against other WebRTC stacks (aiortc, Chromium, coturn).
-//! - `bench`, `chart`: the benchmark run, its table and its PNG chart.
+//! - `interop`: the addon against other WebRTC stacks (aiortc, Chromium, Firefox, coturn; `interop/`).
+//! - `bench`: the benchmark run (runners in `bench/`, table and chart by `bench/report`).
+//! - `readme`: the README's generated tables.
 
+mod banner;
 mod bench;
-mod chart;
+mod class_reference;
+mod cross;
 mod debian;
+mod emulated;
 mod godot;
 mod interop;
+mod notices;
+mod package;
 mod project;
+mod readme;
 mod session;
+mod workflows;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -38,9 +53,11 @@ fn main() -> ExitCode {
         Some("test") => test(),
         // The demo's figures are what players get, so it runs the release build unless asked.
         Some("demo") => demo(!args.iter().any(|a| a == "--debug")),
-        Some("package") => project::package(),
+        Some("package") => package::package(&args[1..]),
         Some("bench") => bench::bench(),
-        _ => Err("usage: cargo xtask <build [--release] | godot | test | demo [--debug] | bench | package>".to_string()),
+        Some("readme") => readme::update(),
+        Some("notices") => notices::generate(),
+        _ => Err("usage: cargo xtask <build [--release] | godot | test | demo [--debug] | bench | readme | package [--cross] [--run-arm64] | notices>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -51,6 +68,16 @@ fn main() -> ExitCode {
     }
 }
 
+/// Debian's redis-server, for the signaling server's multi-instance tests (42 MB on disk).
+const REDIS: debian::Program = debian::Program {
+    names: &["redis-server"],
+    package: "redis-server",
+    binary: "/usr/bin/redis-server",
+    dir: "redis",
+    dir_env: "WEBRTC_RS_REDIS_DIR",
+    env: &[],
+};
+
 /// The repository root (the workspace's top folder).
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repository root")
@@ -59,6 +86,15 @@ pub fn root() -> PathBuf {
 fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
+    // Without the variables `cargo run` set for xtask itself: build scripts that watch them
+    // (ring's watches CARGO_MANIFEST_DIR, CARGO_PKG_NAME, ...) would otherwise rebuild, with
+    // everything above them, at every switch between `cargo xtask` and a plain `cargo`.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_") || key.starts_with("CARGO_MANIFEST_") || ["CARGO_CRATE_NAME", "CARGO_BIN_NAME", "CARGO_PRIMARY_PACKAGE", "OUT_DIR"].contains(&key.as_ref()) {
+            cmd.env_remove(key.as_ref());
+        }
+    }
     cmd
 }
 
@@ -70,16 +106,41 @@ fn run(mut cmd: Command, what: &str) -> Result<()> {
 /// Engine tests with cargo, then every Godot suite. Prints a summary of the suites and fails
 /// if any failed.
 fn test() -> Result<()> {
+    // The engine's TURN over TCP/TLS tests run against coturn and may not skip here.
+    let coturn = debian::find_or_install(&interop::COTURN)?;
     let mut cmd = cargo();
-    cmd.args(["test", "-p", "webrtc-rs-engine", "-p", "webrtc-rs-signaling", "-p", "xtask"]);
+    cmd.args(["test", "-p", "webrtc-rs-engine", "-p", "xtask", "-p", "webrtc-rs-bench-report"])
+        .env("WEBRTC_RS_TURNSERVER", &coturn)
+        .env("WEBRTC_RS_REQUIRE_TURN", "1");
     run(cmd, "cargo test")?;
 
-    let lib = project::build_extension(false)?;
+    let lib = project::build_library(false)?;
     let godot = godot::find_or_install()?;
-    let project_dir = root().join("godot_project");
-    project::install_addon(&lib, &project_dir)?;
+    // The signaling server's tests: several instances over a real Redis, and Godot processes
+    // resuming through them; nothing may skip here.
+    let redis = debian::find_or_install(&REDIS)?;
+    let mut cmd = cargo();
+    cmd.args(["test", "-p", "webrtc-rs-signaling"])
+        .env("WEBRTC_RS_REDIS_SERVER", &redis)
+        .env("WEBRTC_RS_REQUIRE_REDIS", "1")
+        .env("WEBRTC_RS_GODOT", &godot)
+        .env("WEBRTC_RS_EXTENSION", &lib);
+    run(cmd, "cargo test -p webrtc-rs-signaling")?;
+    let project_dir = project::project_copy(&root().join("godot_project"), "godot_project", &lib)?;
 
     let mut failures = Vec::new();
+    println!("== GitHub workflows (actionlint)");
+    if let Err(e) = workflows::lint() {
+        failures.push(format!("workflows: {e}"));
+    }
+    println!("== The version under --verbose");
+    if let Err(e) = banner::check(&godot, &project_dir) {
+        failures.push(format!("version banner: {e}"));
+    }
+    println!("== Class reference (godot --doctool, doc comments)");
+    if let Err(e) = class_reference::check(&godot, &project_dir) {
+        failures.push(format!("class reference: {e}"));
+    }
     println!("== Godot suite (godot_project/tests)");
     if let Err(e) = godot::run_script(&godot, &project_dir, "res://tests/run_tests.gd", &[], Duration::from_secs(600)) {
         failures.push(format!("GDScript suite: {e}"));
@@ -117,8 +178,8 @@ fn test() -> Result<()> {
         failures.push(format!("{failed} multi-process sessions failed"));
     }
 
-    println!("== Interop: Godot with this addon against aiortc and Chromium (both roles), and coturn");
-    match interop::run_all(&godot, &project_dir, &signaling) {
+    println!("== Interop: Godot with this addon against aiortc, Chromium and Firefox (both roles), and coturn");
+    match interop::run_all(&godot, &lib, &signaling) {
         Ok((checks, problems)) => {
             let ok = checks.iter().filter(|c| c.passed).count();
             println!("{ok} passed, {} failed", checks.len() - ok + problems.len());
@@ -145,11 +206,10 @@ fn test() -> Result<()> {
 /// Two peers in one process (connect time, round trip), then the 4-process multiplayer session
 /// in server/client and mesh modes, with its table.
 fn demo(release: bool) -> Result<()> {
-    let lib = project::build_extension(release)?;
+    let lib = project::build_library(release)?;
     let signaling = project::build_signaling(release)?;
     let godot = godot::find_or_install()?;
-    let project_dir = root().join("godot_project");
-    project::install_addon(&lib, &project_dir)?;
+    let project_dir = project::project_copy(&root().join("godot_project"), "godot_project", &lib)?;
     godot::run_script(&godot, &project_dir, "res://demo/demo.gd", &[], Duration::from_secs(120))?;
     let mut problems = Vec::new();
     for mode in ["server", "mesh"] {
@@ -158,4 +218,16 @@ fn demo(release: bool) -> Result<()> {
         problems.extend(outcome.problems.into_iter().map(|p| format!("{mode}: {p}")));
     }
     if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The version is set once, in the workspace; the README quotes it.
+    #[test]
+    fn the_readme_states_the_workspace_version() {
+        let readme = std::fs::read_to_string(super::root().join("README.md")).unwrap();
+        let version = env!("CARGO_PKG_VERSION");
+        assert!(readme.contains(&format!("Version {version} ")), "README.md's Install section must say 'Version {version}'");
+        assert!(readme.contains(&format!("webrtc-rs-godot-{version}.zip")), "README.md must name the release zip of {version}");
+    }
 }

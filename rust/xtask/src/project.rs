@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 const GDEXTENSION: &str = "res://addons/webrtc_rs/webrtc_rs.gdextension";
 
 /// File name of the built library on this platform.
-fn lib_name() -> &'static str {
+pub fn lib_name() -> &'static str {
     if cfg!(windows) { "webrtc_rs.dll" } else if cfg!(target_os = "macos") { "libwebrtc_rs.dylib" } else { "libwebrtc_rs.so" }
 }
 
@@ -27,9 +27,15 @@ pub fn cargo_build(package: &str, release: bool) -> Result<PathBuf> {
     Ok(target_dir().join(if release { "release" } else { "debug" }))
 }
 
-/// Builds the extension and copies it into `addons/webrtc_rs/bin/`; returns the copy's path.
+/// Builds the extension; returns the library's path under `target/`.
+pub fn build_library(release: bool) -> Result<PathBuf> {
+    Ok(cargo_build("webrtc-rs-extension", release)?.join(lib_name()))
+}
+
+/// Builds the extension and copies it into `addons/webrtc_rs/bin/` (`cargo xtask build`, for a
+/// developer who opens the repository's projects in the editor); returns the copy's path.
 pub fn build_extension(release: bool) -> Result<PathBuf> {
-    let built = cargo_build("webrtc-rs-extension", release)?.join(lib_name());
+    let built = build_library(release)?;
     let bin = root().join("addons/webrtc_rs/bin");
     std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
     let dest = bin.join(lib_name());
@@ -49,6 +55,35 @@ fn copy(from: &Path, to: &Path) -> Result<()> {
     std::fs::copy(from, to).map(|_| ()).map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
 }
 
+/// A copy of the repository's Godot project `src` (e.g. `godot_project`) under
+/// `target/projects/<name>`, with the addon and `lib` laid in: the commands run Godot there,
+/// so they write nothing outside `target/` (Godot's import cache, the addon, logs).
+pub fn project_copy(src: &Path, name: &str, lib: &Path) -> Result<PathBuf> {
+    let dest = target_dir().join("projects").join(name);
+    mirror(src, &dest)?;
+    install_addon(lib, &dest)?;
+    Ok(dest)
+}
+
+/// Copies the files of `src` into `dest`, recursively, without the `.godot/` cache and the
+/// `addons/` a developer may have laid there.
+fn mirror(src: &Path, dest: &Path) -> Result<()> {
+    std::fs::create_dir_all(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
+    for entry in std::fs::read_dir(src).map_err(|e| format!("{}: {e}", src.display()))? {
+        let entry = entry.map_err(|e| e.to_string())?;
+        let name = entry.file_name();
+        let kind = entry.file_type().map_err(|e| e.to_string())?;
+        if kind.is_dir() {
+            if name != ".godot" && name != "addons" {
+                mirror(&entry.path(), &dest.join(&name))?;
+            }
+        } else if kind.is_file() {
+            std::fs::copy(entry.path(), dest.join(&name)).map_err(|e| format!("copy {}: {e}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Copies the addon (with `lib`) into `project/addons/webrtc_rs` and registers it.
 pub fn install_addon(lib: &Path, project: &Path) -> Result<()> {
     let src = root().join("addons/webrtc_rs");
@@ -61,6 +96,11 @@ pub fn install_addon(lib: &Path, project: &Path) -> Result<()> {
         }
     }
     copy(lib, &dest.join("bin").join(lib_name()))?;
+    register_addon(project)
+}
+
+/// Writes `.godot/extension_list.cfg` naming the addon's `.gdextension`.
+pub fn register_addon(project: &Path) -> Result<()> {
     let godot_dir = project.join(".godot");
     std::fs::create_dir_all(&godot_dir).map_err(|e| e.to_string())?;
     std::fs::write(godot_dir.join("extension_list.cfg"), format!("{GDEXTENSION}\n")).map_err(|e| e.to_string())
@@ -70,33 +110,14 @@ pub fn install_addon(lib: &Path, project: &Path) -> Result<()> {
 /// user gets by copying `addons/webrtc_rs/` into their game.
 pub fn bare_project(lib: &Path, dir: &Path) -> Result<()> {
     let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("project.godot"), "config_version=5\n\n[application]\nconfig/name=\"bare\"\n").map_err(|e| e.to_string())?;
-    copy(&root().join("godot_project/tests/bare_test.gd"), &dir.join("bare_test.gd"))?;
+    bare_project_files(dir)?;
     install_addon(lib, dir)
 }
 
-/// Release build, stripped, laid out as the folder users copy: `target/package/addons/webrtc_rs`.
-pub fn package() -> Result<()> {
-    let lib = build_extension(true)?;
-    let out = target_dir().join("package");
-    let _ = std::fs::remove_dir_all(&out);
-    install_addon(&lib, &out)?;
-    let _ = std::fs::remove_dir_all(out.join(".godot"));
-    let size = std::fs::metadata(&lib).map(|m| m.len()).unwrap_or(0);
-    println!("{} ({:.1} MB)", out.join("addons/webrtc_rs").display(), size as f64 / 1e6);
-    Ok(())
+/// `project.godot` and `bare_test.gd` in `dir`: the bare project without its addon.
+pub fn bare_project_files(dir: &Path) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("project.godot"), "config_version=5\n\n[application]\nconfig/name=\"bare\"\n").map_err(|e| e.to_string())?;
+    copy(&root().join("godot_project/tests/bare_test.gd"), &dir.join("bare_test.gd"))
 }
 
-/// Replaces what stands between `<!-- NAME:start -->` and `<!-- NAME:end -->` in the README
-/// (tables that commands generate: `bench`, `interop`).
-pub fn update_readme_section(name: &str, content: &str) -> Result<()> {
-    let path = root().join("README.md");
-    let readme = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
-    let (start, end) = (format!("<!-- {name}:start -->"), format!("<!-- {name}:end -->"));
-    let (Some(a), Some(b)) = (readme.find(&start), readme.find(&end)) else {
-        return Err(format!("README.md has no {start} / {end} markers"));
-    };
-    let new = format!("{}{start}\n{content}{}", &readme[..a], &readme[b..]);
-    std::fs::write(&path, new).map_err(|e| e.to_string())
-}

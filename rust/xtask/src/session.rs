@@ -43,9 +43,13 @@ fn unix_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
 }
 
-/// Starts `cmd` with its stdout lines sent to `tx` as `(name, line)` (and copied to
-/// `<name>.out`); stderr goes to `<name>.log`.
-pub(crate) fn spawn(mut cmd: Command, name: &str, tx: &mpsc::Sender<(String, String)>, logs: &Path) -> Result<Proc> {
+/// What a process said: `(name, Some(line))` for each line of its stdout, then `(name, None)`
+/// once its stdout closed (it exited): every line of it has been sent by then.
+pub(crate) type Said = (String, Option<String>);
+
+/// Starts `cmd` with its stdout lines sent to `tx` (and copied to `<name>.out`), then the end
+/// of its output (see [`Said`]); stderr goes to `<name>.log`.
+pub(crate) fn spawn(mut cmd: Command, name: &str, tx: &mpsc::Sender<Said>, logs: &Path) -> Result<Proc> {
     let log = std::fs::File::create(logs.join(format!("{name}.log"))).map_err(|e| e.to_string())?;
     cmd.stdout(Stdio::piped()).stderr(log);
     let mut child = cmd.spawn().map_err(|e| format!("start {name}: {e}"))?;
@@ -56,30 +60,32 @@ pub(crate) fn spawn(mut cmd: Command, name: &str, tx: &mpsc::Sender<(String, Str
         use std::io::Write;
         for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
             let _ = writeln!(copy, "{line}"); // kept for reading after a failure
-            if tx.send((owner.clone(), line)).is_err() {
-                break;
+            if tx.send((owner.clone(), Some(line))).is_err() {
+                return;
             }
         }
+        let _ = tx.send((owner, None));
     });
     Ok(Proc { name: name.to_string(), child })
 }
 
 /// Waits up to `limit` for a line of process `from` that starts with one of `prefixes`;
-/// other lines are passed over.
-pub(crate) fn wait_line(rx: &mpsc::Receiver<(String, String)>, from: &str, prefixes: &[&str], limit: Duration) -> Result<String> {
+/// other lines are passed over. Fails at once if `from` ends first.
+pub(crate) fn wait_line(rx: &mpsc::Receiver<Said>, from: &str, prefixes: &[&str], limit: Duration) -> Result<String> {
     let deadline = Instant::now() + limit;
     let missing = || format!("no {prefixes:?} line from {from} within {} s", limit.as_secs());
     loop {
         let left = deadline.checked_duration_since(Instant::now()).ok_or_else(missing)?;
-        let (name, line) = rx.recv_timeout(left).map_err(|_| missing())?;
-        if name == from && prefixes.iter().any(|p| line.starts_with(p)) {
-            return Ok(line);
+        match rx.recv_timeout(left).map_err(|_| missing())? {
+            (name, Some(line)) if name == from && prefixes.iter().any(|p| line.starts_with(p)) => return Ok(line),
+            (name, None) if name == from => return Err(format!("{from} ended without a {prefixes:?} line")),
+            _ => {}
         }
     }
 }
 
 /// Starts the signaling server on a free loopback port; returns it and its `ws://` URL.
-pub(crate) fn start_signaling(signaling: &Path, tx: &mpsc::Sender<(String, String)>, rx: &mpsc::Receiver<(String, String)>, logs: &Path) -> Result<(Proc, String)> {
+pub(crate) fn start_signaling(signaling: &Path, tx: &mpsc::Sender<Said>, rx: &mpsc::Receiver<Said>, logs: &Path) -> Result<(Proc, String)> {
     let mut cmd = Command::new(signaling);
     cmd.args(["--listen", "127.0.0.1:0"]);
     let server = spawn(cmd, "signaling", tx, logs)?;
@@ -100,10 +106,10 @@ struct Tally {
 
 impl Tally {
     /// Reads player lines until `until(results)` or `limit`.
-    fn collect(&mut self, rx: &mpsc::Receiver<(String, String)>, until: impl Fn(&HashMap<String, Value>) -> bool, limit: Duration) -> Result<()> {
+    fn collect(&mut self, rx: &mpsc::Receiver<Said>, until: impl Fn(&HashMap<String, Value>) -> bool, limit: Duration) -> Result<()> {
         let deadline = Instant::now() + limit;
         while !until(&self.results) && Instant::now() < deadline {
-            let Ok((name, line)) = rx.recv_timeout(Duration::from_millis(200)) else { continue };
+            let Ok((name, Some(line))) = rx.recv_timeout(Duration::from_millis(200)) else { continue };
             let mut words = line.split_whitespace();
             match words.next() {
                 Some("LOBBY") => {
@@ -199,7 +205,7 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: 
             .collect();
         let deadline = Instant::now() + Duration::from_millis(KILL_LIMIT_MS + 5000);
         while want.iter().any(|k| !gone.contains_key(k)) && Instant::now() < deadline {
-            let Ok((name, line)) = rx.recv_timeout(Duration::from_millis(200)) else { continue };
+            let Ok((name, Some(line))) = rx.recv_timeout(Duration::from_millis(200)) else { continue };
             let w: Vec<&str> = line.split_whitespace().collect();
             if w.len() == 3 && w[0] == "GONE" {
                 if let (Ok(id), Ok(at)) = (w[1].parse::<u64>(), w[2].parse::<u64>()) {

@@ -41,6 +41,13 @@
 #   DEB_FONTCONFIG=1   write DEST/fonts.conf (the prefix's fonts only, cache under DEST)
 #                      and make the wrappers use it unless FONTCONFIG_FILE is set
 #   DEB_QUIET=1        print nothing when already installed
+#   DEB_EXTRA          more packages installed with PACKAGE (space-separated), e.g. the C
+#                      library a cross compiler only recommends
+#   DEB_ARCH           Debian architecture of the packages, default amd64. Another one (e.g.
+#                      arm64) is unpacked as is (no patchelf) and each wrapper runs its BINARY
+#                      with DEB_EMULATOR -L DEST/root (qemu-user: the program's ld.so and
+#                      libraries are then read from the prefix)
+#   DEB_EMULATOR       the qemu-user binary for DEB_ARCH (required with a foreign DEB_ARCH)
 #   DEB_LOG            prefix of messages, default "install-debian"
 # Requires: bash, apt-get, dpkg-deb, flock, debian-archive-keyring (all on stock Debian).
 set -euo pipefail
@@ -59,6 +66,14 @@ for b in "$@"; do
   BINARIES+=("$b")
 done
 PKGNAME=${PKG%%=*}
+read -ra EXTRA <<<"${DEB_EXTRA:-}"
+ARCH=${DEB_ARCH:-amd64}
+EMULATOR=${DEB_EMULATOR:-}
+FOREIGN=0
+if [ "$ARCH" != amd64 ]; then
+  FOREIGN=1
+  [ -x "$EMULATOR" ] || die "DEB_ARCH=$ARCH needs DEB_EMULATOR (a qemu-user binary), got '$EMULATOR'"
+fi
 SUITE=${DEB_SUITE:-forky}
 MIRROR=${DEB_MIRROR:-http://deb.debian.org/debian}
 CACHE=$(realpath -m -- "${DEB_CACHE:-$DEST/cache}")
@@ -86,7 +101,7 @@ ROOT=$DEST/root
 LDSO=$ROOT/usr/lib/$TRIPLET/ld-linux-x86-64.so.2
 STAMP=$DEST/.installed
 # The first line of the stamp: what was asked for (a change reinstalls).
-KEY="spec=$PKG suite=$SUITE prune=$PRUNE${PRUNE_MORE:+ prune_more=$PRUNE_MORE}${PRUNE_FILES:+ prune_files=$PRUNE_FILES}"
+KEY="spec=$PKG${EXTRA[*]:+ extra=${EXTRA[*]}}${DEB_ARCH:+ arch=$ARCH} suite=$SUITE prune=$PRUNE${PRUNE_MORE:+ prune_more=$PRUNE_MORE}${PRUNE_FILES:+ prune_files=$PRUNE_FILES}"
 FIRST=$DEST/$(basename "${BINARIES[0]}")
 
 # ---- wrappers ------------------------------------------------------------------------
@@ -99,7 +114,11 @@ wrapper_text() {  # $1 = binary path inside the package
     echo ": \"\${FONTCONFIG_FILE:=$DEST/fonts.conf}\""
     echo "export FONTCONFIG_FILE"
   fi
-  echo "exec \"$ROOT$1\" \"\$@\""
+  if [ "$FOREIGN" = 1 ]; then
+    echo "exec \"$EMULATOR\" -L \"$ROOT\" \"$ROOT$1\" \"\$@\""
+  else
+    echo "exec \"$ROOT$1\" \"\$@\""
+  fi
 }
 write_wrappers() {  # rewrites a wrapper only when its text changed
   local b w
@@ -141,10 +160,14 @@ installed_binaries() {
   local b
   for b in "${BINARIES[@]}"; do [ -x "$ROOT$b" ] || return 1; done
 }
+have_wrappers() {  # a BINARY without its wrapper was added since: relocate it first
+  local b
+  for b in "${BINARIES[@]}"; do [ -x "$DEST/$(basename "$b")" ] || return 1; done
+}
 
 # ---- fast path: already installed and working -> nothing to do (no network) --------
 if [ "$REFRESH" != 1 ] && [ -f "$STAMP" ] && grep -qxF "$KEY" "$STAMP" && installed_binaries &&
-   write_wrappers && v=$(smoke); then
+   have_wrappers && write_wrappers && v=$(smoke); then
   [ "${DEB_QUIET:-0}" = 1 ] || log "already installed: $v ($FIRST)"
   exit 0
 fi
@@ -183,8 +206,8 @@ Dir::State "$A/state/";
 Dir::State::status "$A/dpkg/status";
 Dir::Cache "$A/cache/";
 Dir::Log "$A/log/";
-APT::Architecture "amd64";
-APT::Architectures { "amd64"; };
+APT::Architecture "$ARCH";
+APT::Architectures { "$ARCH"; };
 APT::Install-Recommends "false";
 APT::Install-Suggests "false";
 APT::Sandbox::User "root";
@@ -202,8 +225,10 @@ if [ "$REFRESH" = 1 ] || ! ls "$A"/state/lists/*_Packages* >/dev/null 2>&1; then
 fi
 
 # ---- resolve the dependency closure -------------------------------------------------
-resolve() {  # prints name=version lines
-  apt-get -s "${APT_Q[@]}" install "$PKG" patchelf 2>/dev/null |
+resolve() {  # prints name=version lines (patchelf only for the host's architecture)
+  local tools=(patchelf)
+  [ "$FOREIGN" = 1 ] && tools=()
+  apt-get -s "${APT_Q[@]}" install "$PKG" "${EXTRA[@]}" "${tools[@]}" 2>/dev/null |
     sed -n 's/^Inst \([^ ]*\) (\([^ ]*\) .*/\1=\2/p'
 }
 CLOSURE=$(resolve) || true
@@ -233,19 +258,28 @@ targets() {  # $1 = root
 }
 
 relocate() {  # $1 = root being built (installed later as $ROOT)
+  if [ "$FOREIGN" = 1 ]; then  # run by qemu -L: nothing to rewrite, but the loader's path
+    local d                    # (/lib/ld-linux-*.so.1) must exist in the prefix
+    for d in lib lib64; do [ -e "$1/$d" ] || ln -s usr/$d "$1/$d"; done
+    return 0
+  fi
   local nldso=$1/usr/lib/$TRIPLET/ld-linux-x86-64.so.2 f rp e out rel
   PE=("$nldso" --library-path "$1/usr/lib/$TRIPLET" "$1/usr/bin/patchelf")
   [ -x "$nldso" ] || die "ld.so missing in the closure"
   for f in "${BINARIES[@]}"; do [ -x "$1$f" ] || die "$f is not in $PKG's closure"; done
   # interpreter + rpath of the executables point into DEST/root
   while IFS= read -r f; do
+    "${PE[@]}" --print-interpreter "$f" >/dev/null 2>&1 || continue  # static: nothing to point
     rel=\$ORIGIN/$(realpath -m --relative-to="$(dirname "$f")" "$1/usr/lib/$TRIPLET")
     rp=$rel
     [ -d "$1/usr/lib/$TRIPLET/pulseaudio" ] && rp=$rp:$rel/pulseaudio
     # (an executable relocated already is left alone: it may be running)
     [ "$("${PE[@]}" --print-interpreter "$f")" = "$LDSO" ] &&
       [ "$("${PE[@]}" --print-rpath "$f")" = "$rp" ] && continue
-    "${PE[@]}" --set-interpreter "$LDSO" --force-rpath --set-rpath "$rp" "$f"
+    # Two runs, the rpath first: patchelf 0.18 doing both at once (or the interpreter
+    # first) leaves large non-PIE executables (gcc's cc1) segfaulting at start.
+    "${PE[@]}" --force-rpath --set-rpath "$rp" "$f"
+    "${PE[@]}" --set-interpreter "$LDSO" "$f"
   done < <(targets "$1")
   # libraries with an absolute RUNPATH (e.g. libpulse -> /usr/lib/.../pulseaudio) would
   # search the HOST; rewrite each absolute entry to an $ORIGIN-relative one.
@@ -303,8 +337,10 @@ install_closure() {  # $1 = prune flag
 
 check_libs() {  # every NEEDED lib of every relocated executable must resolve inside DEST/root
   local out f
+  [ "$FOREIGN" = 1 ] && return 0  # (the smoke test runs it under qemu instead)
   PE=("$LDSO" --library-path "$ROOT/usr/lib/$TRIPLET" "$ROOT/usr/bin/patchelf")
   while IFS= read -r f; do
+    "${PE[@]}" --print-interpreter "$f" >/dev/null 2>&1 || continue  # static
     out=$("$LDSO" --list "$f" 2>&1) || { echo "$out" >&2; return 1; }
     if grep -E 'not found' <<<"$out" >&2; then return 1; fi
     if grep -E '=> /' <<<"$out" | grep -vF " $ROOT/" >&2; then return 1; fi

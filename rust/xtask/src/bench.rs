@@ -8,7 +8,7 @@
 //! The runners are in `bench/` (`engine/`, `godot/`, `libdatachannel_bench.py`), the table and the
 //! chart in `bench/report`. Writes `target/bench/results.{json,md}` and `chart.png`, nothing else.
 
-use crate::{Result, root, run};
+use crate::{Result, root};
 use webrtc_rs_bench_report as report;
 use serde_json::{Map, Value, json};
 use std::path::{Path, PathBuf};
@@ -59,19 +59,8 @@ fn python312() -> Option<PathBuf> {
 /// Creates (once) a venv with libdatachannel-py; returns its python.
 fn libdatachannel_python() -> Result<PathBuf> {
     let venv = root().join("target/bench/venv-libdatachannel");
-    let py = venv.join("bin/python");
-    let ok = |p: &Path| Command::new(p).args(["-c", "import libdatachannel"]).output().map(|o| o.status.success()).unwrap_or(false);
-    if py.exists() && ok(&py) {
-        return Ok(py);
-    }
     let base = python312().ok_or("libdatachannel-py needs CPython 3.12 (python3.12 on PATH or under ~/.pyenv/versions)")?;
-    let mut cmd = Command::new(base);
-    cmd.args(["-m", "venv"]).arg(&venv);
-    run(cmd, "python3.12 -m venv")?;
-    let mut cmd = Command::new(&py);
-    cmd.args(["-m", "pip", "install", "-q", LIBDATACHANNEL_PY]);
-    run(cmd, "pip install libdatachannel-py")?;
-    if ok(&py) { Ok(py) } else { Err("libdatachannel-py does not import".into()) }
+    crate::venv::ensure(&base, &venv, &[LIBDATACHANNEL_PY], |dir| crate::venv::imports(dir, "libdatachannel"))
 }
 
 pub fn bench() -> Result<()> {

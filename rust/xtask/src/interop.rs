@@ -13,7 +13,7 @@
 
 use crate::debian::{self, Program};
 use crate::session::{Said, spawn, start_signaling, wait_line};
-use crate::{Result, root, run};
+use crate::{Result, root};
 use std::collections::HashSet;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
@@ -107,18 +107,7 @@ pub(crate) const COTURN: Program = Program {
 /// A venv with aiortc, created once under `target/interop`.
 fn aiortc_python() -> Result<PathBuf> {
     let venv = root().join("target/interop/venv-aiortc");
-    let py = venv.join("bin/python");
-    let ok = |p: &Path| Command::new(p).args(["-c", "import aiortc, websockets"]).output().map(|o| o.status.success()).unwrap_or(false);
-    if ok(&py) {
-        return Ok(py);
-    }
-    let mut cmd = Command::new("python3");
-    cmd.args(["-m", "venv"]).arg(&venv);
-    run(cmd, "python3 -m venv")?;
-    let mut cmd = Command::new(&py);
-    cmd.args(["-m", "pip", "install", "-q"]).args(AIORTC);
-    run(cmd, "pip install aiortc")?;
-    if ok(&py) { Ok(py) } else { Err("aiortc does not import".into()) }
+    crate::venv::ensure(Path::new("python3"), &venv, AIORTC, |dir| crate::venv::imports(dir, "aiortc, websockets"))
 }
 
 /// One check line of the Godot peer: (stack, Godot's role, what, passed).

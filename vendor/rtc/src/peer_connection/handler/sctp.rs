@@ -207,7 +207,7 @@ impl<'a> SctpHandler<'a> {
             return Ok(());
         }
 
-        let max_len = self.ctx.sctp_transport.internal_buffer.len();
+        let max_len = self.ctx.sctp_transport.max_read_len;
         let mut pending: Vec<(AssociationHandle, StreamId)> =
             self.ctx.pending_readable.iter().copied().collect();
         pending.sort_unstable();
@@ -347,7 +347,7 @@ impl<'a>
 
             // Both are read before `sctp_transport` is split up below, which would otherwise
             // conflict with the borrow of `sctp_associations`.
-            let max_len = self.ctx.sctp_transport.internal_buffer.len();
+            let max_len = self.ctx.sctp_transport.max_read_len;
             let mut budget = self.read_budget();
             let mut inbound_transport = None;
 
@@ -578,7 +578,7 @@ impl<'a>
                 msg.transport.peer_addr
             );
 
-            if message.payload.len() > self.ctx.sctp_transport.internal_buffer.len() {
+            if message.payload.len() > self.ctx.sctp_transport.max_read_len {
                 return Err(Error::ErrOutboundPacketTooLarge);
             }
 
@@ -1264,9 +1264,7 @@ mod tests {
             test_transport_id(TransportKind::Sctp),
             test_transport_id(TransportKind::Dtls),
         );
-        transport
-            .internal_buffer
-            .resize(SctpMaxMessageSize::DEFAULT_MESSAGE_SIZE as usize, 0);
+        transport.max_read_len = SctpMaxMessageSize::DEFAULT_MESSAGE_SIZE as usize;
         transport.sctp_endpoint = Some(client_ep);
         transport.sctp_associations.insert(ch, conn);
         SctpHandlerContext::new(now, transport)
@@ -1833,9 +1831,7 @@ mod tests {
             test_transport_id(TransportKind::Sctp),
             test_transport_id(TransportKind::Dtls),
         );
-        transport
-            .internal_buffer
-            .resize(SctpMaxMessageSize::DEFAULT_MESSAGE_SIZE as usize, 0);
+        transport.max_read_len = SctpMaxMessageSize::DEFAULT_MESSAGE_SIZE as usize;
         transport.sctp_endpoint = Some(client_ep);
         transport.sctp_associations.insert(ch_a, conn_a);
         transport.sctp_associations.insert(ch_b, conn_b);
@@ -1898,9 +1894,7 @@ mod tests {
             test_transport_id(TransportKind::Sctp),
             test_transport_id(TransportKind::Dtls),
         );
-        transport
-            .internal_buffer
-            .resize(SctpMaxMessageSize::DEFAULT_MESSAGE_SIZE as usize, 0);
+        transport.max_read_len = SctpMaxMessageSize::DEFAULT_MESSAGE_SIZE as usize;
         transport.sctp_endpoint = Some(Endpoint::new(
             client_addr(),
             TransportProtocol::UDP,

@@ -51,7 +51,10 @@ pub(crate) struct SctpTransport {
     // `EndpointConfig` in `start()`. None uses the sctp crate default (INITIAL_MTU, 1191).
     pub(crate) mtu: Option<u32>,
 
-    pub(crate) internal_buffer: Vec<u8>,
+    // webrtc-rs-godot patch: the largest message the handler reads (the negotiated max message
+    // size). Only this length of the former `internal_buffer: Vec<u8>` was ever used, and the
+    // zero-filled buffer behind it cost 256 KiB of resident memory per connection.
+    pub(crate) max_read_len: usize,
 }
 
 impl SctpTransport {
@@ -74,7 +77,7 @@ impl SctpTransport {
             negotiated_max_message_size: None,
             max_receive_buffer_size,
             mtu,
-            internal_buffer: vec![],
+            max_read_len: 0,
         }
     }
 
@@ -180,7 +183,7 @@ impl SctpTransport {
         // the buffer and the transport config, and then discarded, which left nothing for
         // `maxMessageSize` to report.
         self.negotiated_max_message_size = Some(max_message_size);
-        self.internal_buffer.resize(max_message_size as usize, 0u8);
+        self.max_read_len = max_message_size as usize; // webrtc-rs-godot patch: a length, not a buffer
 
         let mut sctp_endpoint_config = ::sctp::EndpointConfig::default();
         if let Some(mtu) = self.mtu {
@@ -279,7 +282,7 @@ mod tests {
         );
         assert_eq!(
             SctpMaxMessageSize::MAX_MESSAGE_SIZE as usize,
-            transport.internal_buffer.len(),
+            transport.max_read_len,
             "the reported size and the buffer actually allocated must be the same number"
         );
     }

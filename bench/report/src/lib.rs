@@ -6,8 +6,10 @@
 //!   [`advantage`] and [`ratio`] (ours against libdatachannel's).
 //! - `table`: [`markdown`], the table of a run.
 //! - `chart`: [`chart::draw`], the chart of a run (plotters).
+//! - `rounds`: [`rounds::fold`], repeated throughput runs folded into their median.
 
 pub mod chart;
+pub mod rounds;
 mod metric;
 mod table;
 

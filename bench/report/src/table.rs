@@ -39,12 +39,15 @@ pub fn markdown(results: &Map<String, Value>) -> String {
         };
         t += &format!(" {} |\n", m.target);
     }
-    t += "\nLoopback, both peers in one process, this repository's 2-core machine; `cargo xtask bench`. \
+    t += &format!("\nLoopback, both peers in one process, this repository's 2-core machine; `cargo xtask bench`. \
           Godot's default settings (64 KiB `max_channel_in_buffer_kb`) except the column that says otherwise. \
           The ratio is oriented so that above 1 means ours is better. \
+          Bulk and unreliable rows: the median of {} runs, the stacks taking turns (the 60 fps column: one run). \
           Lossy rows: 60 Hz messages for 20 s per case through a user-space relay (`rust/netsim`) with 25 ms \
           and 10 % loss each way, the receiver read every 1 ms; the unreliable channel is unordered with \
-          `maxRetransmits` 0; run by the engine and libdatachannel runners.\n";
+          `maxRetransmits` 0; run by the engine and libdatachannel runners.\n",
+        crate::rounds::ROUNDS
+    );
     t
 }
 

@@ -506,3 +506,38 @@ fn connection_stats_name_the_selected_pair_and_count_messages() {
     assert_eq!((b.messages_sent, b.messages_received), (0, 10));
     wait_until(|| pair.a.stats().round_trip_time_ms.is_some_and(|ms| ms >= 0.0 && ms < 1000.0), "a round-trip time");
 }
+
+/// A sender that paces on its buffered amount (sends while under 1 MiB, as the bench and games
+/// do) never waits for ever: the amount it reads follows what the remote acknowledges. It was
+/// refreshed only by an edge-triggered webrtc-rs event that could miss, and then stayed at
+/// about 1 MiB after everything had arrived (5 Godot bulk runs in 16).
+#[test]
+fn a_sender_pacing_on_its_buffered_amount_never_stalls() {
+    for run in 0..16 {
+        let (pair, tx) = connected_with_limit(ChannelConfig::default(), 64 * 1024);
+        let rx = &pair.got_b[0];
+        let total = 2048u32; // 32 MiB in 16 KiB
+        let (mut sent, mut got) = (0, 0);
+        let mut last_progress = Instant::now();
+        while got < total {
+            while sent < total && tx.buffered_amount() < 1 << 20 {
+                tx.send(&numbered(sent, 16384), false).unwrap();
+                sent += 1;
+                last_progress = Instant::now();
+            }
+            rx.publish();
+            while let Ok(p) = rx.recv() {
+                assert_eq!(number(&p), got, "in order, none missing");
+                got += 1;
+                last_progress = Instant::now();
+            }
+            assert!(
+                last_progress.elapsed() < Duration::from_secs(5),
+                "run {run}: stalled with {got} of {sent} sent received ({total} to send), {} bytes reported buffered",
+                tx.buffered_amount()
+            );
+            std::thread::sleep(Duration::from_micros(50));
+        }
+        wait_until(|| tx.buffered_amount() == 0, "the buffered amount to fall to 0 once all arrived");
+    }
+}

@@ -66,8 +66,9 @@ pub(crate) struct ChannelShared {
     pub queued: AtomicUsize,
     /// Bytes webrtc-rs holds unacknowledged (its `outstanding_bytes`), refreshed by the tasks.
     pub outstanding: AtomicUsize,
-    /// The low-threshold event webrtc-rs has armed (see `refresh_outstanding`).
-    pub low_threshold: std::sync::atomic::AtomicU32,
+    /// The low threshold armed in webrtc-rs (see `refresh_outstanding`). Held across a refresh:
+    /// two refreshes at once (after a send, on the low event) could store an older answer last.
+    pub low_threshold: tokio::sync::Mutex<u32>,
     /// Largest message the remote accepts; shared by all channels of a connection.
     pub max_message_size: Arc<AtomicUsize>,
     pub messages_sent: AtomicU64,
@@ -89,7 +90,7 @@ impl ChannelShared {
             drop_report: Mutex::new(DropReport::default()),
             queued: AtomicUsize::new(0),
             outstanding: AtomicUsize::new(0),
-            low_threshold: std::sync::atomic::AtomicU32::new(0),
+            low_threshold: tokio::sync::Mutex::new(0),
             max_message_size,
             messages_sent: AtomicU64::new(0),
             bytes_sent: AtomicU64::new(0),

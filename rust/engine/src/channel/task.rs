@@ -32,23 +32,36 @@ pub(crate) fn spawn(
 }
 
 /// Asks webrtc-rs how many bytes it holds unacknowledged, and arms the low-threshold event at
-/// half of that, so the cached value follows the queue down without polling.
+/// half of that, so the cached value follows the queue down between sends. One refresh at a
+/// time (the armed threshold is the lock): a refresh after a send and one on the low event at
+/// once could store the older answer last.
 async fn refresh_outstanding(dc: &Arc<dyn RtcDataChannel>, shared: &ChannelShared) {
-    if let Ok(n) = dc.outstanding_bytes().await {
-        shared.outstanding.store(n, Ordering::Release);
-        if let Some(want) = low_threshold_to_arm(n, shared.low_threshold.load(Ordering::Acquire)) {
-            shared.low_threshold.store(want, Ordering::Release);
-            let _ = dc.set_buffered_amount_low_threshold(want).await;
+    let mut armed = shared.low_threshold.lock().await;
+    let Ok(n) = dc.outstanding_bytes().await else { return };
+    shared.outstanding.store(n, Ordering::Release);
+    if let Some(want) = low_threshold_to_arm(n, *armed) {
+        if dc.set_buffered_amount_low_threshold(want).await.is_ok() {
+            *armed = want;
         }
     }
 }
 
+/// While webrtc-rs holds unacknowledged bytes, how often the sending task refreshes the cached
+/// amount besides the low event. That event fires when SCTP's packetized amount falls to the
+/// threshold, but `outstanding_bytes` also counts what waits in webrtc-rs's pipeline: SCTP's
+/// share can stay under the threshold while the rest drains, the event never comes, and a
+/// sender pacing on `get_buffered_amount()` waited for ever (5 bulk runs in 16, all sent data
+/// delivered, 1 MiB still reported buffered).
+const OUTSTANDING_REFRESH: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// The low threshold to arm for `outstanding` bytes when `armed` is armed: half of what is
-/// held, but only when the armed one is off by more than a factor of two, since each change
-/// is a round trip to webrtc-rs's driver.
+/// held. Re-armed only when the event could not fire (armed at or above what is held, not
+/// yet zero) or would fire late (armed under a quarter of it): each change is a round trip
+/// to webrtc-rs's driver.
 fn low_threshold_to_arm(outstanding: usize, armed: u32) -> Option<u32> {
     let want = (outstanding / 2).min(u32::MAX as usize) as u32;
-    (want > armed.saturating_mul(2) || want < armed / 2).then_some(want)
+    let cannot_fire = outstanding > 0 && armed as usize >= outstanding;
+    (cannot_fire || want > armed.saturating_mul(2)).then_some(want)
 }
 
 /// Reads the SCTP stream id from the stats report: webrtc-rs 0.21.1 has no getter for it, and
@@ -137,7 +150,18 @@ async fn send_queued(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, mu
     let mut batch = Vec::with_capacity(SEND_BATCH);
     let mut closing = false;
     while !closing {
-        let Some(first) = outbox.recv().await else { break };
+        let next = if shared.outstanding.load(Ordering::Acquire) > 0 {
+            tokio::select! {
+                next = outbox.recv() => next,
+                _ = tokio::time::sleep(OUTSTANDING_REFRESH) => {
+                    refresh_outstanding(&dc, &shared).await;
+                    continue;
+                }
+            }
+        } else {
+            outbox.recv().await
+        };
+        let Some(first) = next else { break };
         fill_batch(&mut batch, first, || outbox.try_recv().ok());
         let mut sent_any = false;
         for msg in batch.drain(..) {
@@ -213,5 +237,7 @@ mod tests {
         assert_eq!(low_threshold_to_arm(0, 0), None, "nothing held, nothing armed");
         assert_eq!(low_threshold_to_arm(1, 200), Some(0), "drained: disarm");
         assert_eq!(low_threshold_to_arm(usize::MAX, 0), Some(u32::MAX), "no overflow");
+        assert_eq!(low_threshold_to_arm(1000, 1000), Some(500), "armed at what is held: it could never fire");
+        assert_eq!(low_threshold_to_arm(1000, 999), None, "it fires once a byte is acknowledged");
     }
 }

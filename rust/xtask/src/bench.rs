@@ -119,27 +119,28 @@ pub fn bench() -> Result<()> {
     let mut rounds: BTreeMap<&str, Vec<Map<String, Value>>> = BTreeMap::new();
     for round in 2..=report::rounds::ROUNDS {
         println!("throughput round {round} of {}", report::rounds::ROUNDS);
-        let mut runs: Vec<(&str, Command, &str)> = Vec::new();
+        let mut runs: Vec<(&str, String, Command, &str)> = Vec::new();
         for w in repeated {
             let mut cmd = Command::new(&bin);
             cmd.arg(w);
-            runs.push(("engine", cmd, ""));
+            runs.push(("engine", format!("engine {w}"), cmd, ""));
         }
         for (stack, args) in gdscript_rounds {
             let mut cmd = crate::godot::command(&godot, &project_dir, "res://bench.gd");
             cmd.arg("--").args(args);
-            runs.push((stack, cmd, "BENCH_JSON "));
+            runs.push((stack, stack.to_string(), cmd, "BENCH_JSON "));
         }
         if let Ok(py) = &ldc_python {
             for w in repeated {
                 let mut cmd = Command::new(py);
                 cmd.arg(root().join("bench/libdatachannel_bench.py")).arg(w);
-                runs.push(("libdatachannel", cmd, ""));
+                runs.push(("libdatachannel", format!("libdatachannel {w}"), cmd, ""));
             }
         }
         let mut got: BTreeMap<&str, Map<String, Value>> = BTreeMap::new();
-        for (stack, cmd, prefix) in runs {
-            match output(cmd, stack, Duration::from_secs(300)).and_then(|o| json_line(&o, prefix)) {
+        for (stack, label, cmd, prefix) in runs {
+            // Each run's output kept apart (`target/bench/<stack>[_<workload>]_round_<n>.out`).
+            match output(cmd, &format!("{label} round {round}"), Duration::from_secs(300)).and_then(|o| json_line(&o, prefix)) {
                 Ok(Value::Object(m)) => got.entry(stack).or_default().extend(m),
                 Ok(other) => notes.push(format!("{stack}, round {round}: not an object: {other}")),
                 Err(e) => notes.push(format!("{stack}, round {round}: {e}")),

@@ -4,7 +4,7 @@ use crate::association::{
 };
 use crate::chunk::chunk_header::CHUNK_HEADER_SIZE;
 use crate::chunk::{
-    Chunk, ErrorCause, ErrorCauseUnrecognizedChunkType, USER_INITIATED_ABORT,
+    Chunk, ErrorCause, ErrorCauseUnrecognizedChunkType, PROTOCOL_VIOLATION, USER_INITIATED_ABORT,
     chunk_abort::ChunkAbort,
     chunk_cookie_ack::ChunkCookieAck,
     chunk_cookie_echo::ChunkCookieEcho,
@@ -37,6 +37,7 @@ use crate::param::{
 use crate::queue::{
     payload_queue::PayloadQueue,
     pending_queue::{PendingQueue, ResetMarker},
+    reassembly_queue::{CHUNK_OVERHEAD, max_fragments},
 };
 use crate::shared::{AssociationEventInner, AssociationId, EndpointEvent, EndpointEventInner};
 use crate::util::{constant_time_eq, sna16lt, sna32gt, sna32gte, sna32lt, sna32lte};
@@ -94,6 +95,11 @@ pub enum AssociationError {
     /// The local application closed the association
     #[error("closed")]
     LocallyClosed,
+    /// webrtc-rs-godot patch: the peer broke a bound of this implementation (a message past
+    /// the maximum message size, data far past the receive window...); this side aborted the
+    /// association. The string says which bound.
+    #[error("aborted: {0}")]
+    ProtocolViolation(String),
 }
 
 /// Events of interest to the application
@@ -108,6 +114,13 @@ pub enum Event {
 
     /// The association was successfully established
     Connected,
+    /// webrtc-rs-godot patch: this side aborted the association because the peer violated
+    /// the protocol (`AssociationError::ProtocolViolation` says how); sent once, after the
+    /// `AssociationLost` of each stream.
+    Aborted {
+        /// Why the association was aborted
+        reason: AssociationError,
+    },
     /// The association was lost
     ///
     /// Emitted if the peer closes the association or an error is encountered.
@@ -578,9 +591,19 @@ impl Association {
                         }
                     };
 
-                    if let Err(err) = self.handle_inbound(pkt, transmit.now) {
-                        error!("handle_inbound got err: {}", err);
-                        let _ = self.close(AssociationError::TransportError);
+                    match self.handle_inbound(pkt, transmit.now) {
+                        Ok(()) => {}
+                        // webrtc-rs-godot patch: a peer past one of the reassembly bounds is told
+                        // so by an ABORT (RFC 9260 §3.3.10.13) instead of being left to retransmit
+                        // into a closed association, and the reason is kept for the application.
+                        Err(Error::OtherSctpErr(reason)) => {
+                            warn!("[{}] {reason}: aborted the SCTP association", self.side);
+                            self.abort_for(reason);
+                        }
+                        Err(err) => {
+                            error!("handle_inbound got err: {}", err);
+                            let _ = self.close(AssociationError::TransportError);
+                        }
                     }
                 } else {
                     trace!("discarding invalid partial_decode");
@@ -726,6 +749,26 @@ impl Association {
         let packet = self.create_packet(vec![Box::new(abort)]);
         self.control_queue.push_back(packet);
         self.close(AssociationError::LocallyClosed)
+    }
+
+    /// webrtc-rs-godot patch: aborts the association because the peer violated the protocol:
+    /// an ABORT with a "Protocol Violation" cause carrying `reason`, then
+    /// [`Event::Aborted`] for the application.
+    fn abort_for(&mut self, reason: String) {
+        if self.state() == AssociationState::Closed {
+            return;
+        }
+        let abort = ChunkAbort {
+            error_causes: vec![ErrorCause {
+                code: PROTOCOL_VIOLATION,
+                raw: Bytes::from(reason.clone().into_bytes()),
+            }],
+        };
+        let packet = self.create_packet(vec![Box::new(abort)]);
+        self.control_queue.push_back(packet);
+        let reason = AssociationError::ProtocolViolation(reason);
+        let _ = self.close(reason.clone());
+        self.events.push_back(Event::Aborted { reason });
     }
 
     /// Close ends the SCTP Association and cleans up any state
@@ -1334,7 +1377,10 @@ impl Association {
         let mut stream_handle_data = false;
         if can_push {
             if self.get_or_create_stream(d.stream_identifier).is_some() {
-                if self.get_my_receiver_window_credit() > 0 {
+                // webrtc-rs-godot patch: what the held chunks cost, overhead included, against
+                // the window and its slack (`receive_limit`), rather than their payload against
+                // the window: 1-byte fragments held a million chunks in a 1 MiB window.
+                if self.held_cost() < self.receive_limit() {
                     // Pass the new chunk to stream level as soon as it arrives
                     self.payload_queue.push(d.clone(), self.peer_last_tsn);
                     stream_handle_data = true;
@@ -1368,6 +1414,11 @@ impl Association {
                         d.tsn == self.peer_last_tsn.wrapping_add(1) && !self.has_readable_data();
 
                     if fills_gap || unblocks_reassembly {
+                        // webrtc-rs-godot patch: progress needs at most one message past the
+                        // window; a peer that keeps either condition true (a message that never
+                        // ends is never readable; a far TSN makes every lower one a gap) is
+                        // stopped here, or it was taken without bound (268 MB in 20 s).
+                        self.check_past_window(d)?;
                         debug!(
                             "[{}] receive buffer full, but accepted {} with tsn={} ssn={}",
                             self.side,
@@ -1403,9 +1454,10 @@ impl Association {
         // webrtc-rs-godot patch: a stream whose read side was stopped (see `Stream::stop`) takes
         // no more data; the chunk still counts as received, so it is acknowledged.
         let readable = |s: &StreamState| matches!(s.state, RecvSendState::Readable | RecvSendState::ReadWritable);
+        let max_message_size = self.max_message_size as usize;
         if stream_handle_data && let Some(s) = self.streams.get_mut(&d.stream_identifier).filter(|s| readable(s)) {
             self.events.push_back(Event::DatagramReceived);
-            if s.handle_data(d) && s.reassembly_queue.is_readable() {
+            if s.handle_data(d, max_message_size)? && s.reassembly_queue.is_readable() {
                 self.events.push_back(Event::Stream(StreamEvent::Readable {
                     id: s.stream_identifier,
                 }));
@@ -2261,12 +2313,52 @@ impl Association {
     }
 
     pub(crate) fn get_my_receiver_window_credit(&self) -> u32 {
-        let mut bytes_queued = 0;
-        for s in self.streams.values() {
-            bytes_queued += s.get_num_bytes_in_reassembly_queue() as u32;
-        }
+        // webrtc-rs-godot patch: what the held chunks cost (payload plus `CHUNK_OVERHEAD` each,
+        // in the streams' queues and in `payload_queue`), not only their payload, as usrsctp
+        // advertises it.
+        self.max_receive_buffer_size
+            .saturating_sub(self.held_cost().min(u32::MAX as usize) as u32)
+    }
 
-        self.max_receive_buffer_size.saturating_sub(bytes_queued)
+    /// webrtc-rs-godot patch: the receive window's use: the streams' reassembly queues (payload
+    /// and `CHUNK_OVERHEAD` per fragment) and the chunks `payload_queue` keeps above a gap.
+    fn held_cost(&self) -> usize {
+        let queued: usize = self
+            .streams
+            .values()
+            .map(|s| s.reassembly_queue.get_window_cost())
+            .sum();
+        queued + self.payload_queue.len() * CHUNK_OVERHEAD
+    }
+
+    /// webrtc-rs-godot patch: what the held chunks may cost before new ones are dropped: the
+    /// advertised window and a quarter more. A sender counts payload only against the window
+    /// (RFC 9260 6.1), not the `CHUNK_OVERHEAD` each chunk it has in flight costs here; a
+    /// quarter covers fragments of 512 B and more, so well-behaved senders see no drops. (With
+    /// none, chunks were dropped at the edge of the window and fast-retransmitted.)
+    fn receive_limit(&self) -> usize {
+        let window = self.max_receive_buffer_size as usize;
+        window + window / 4
+    }
+
+    /// webrtc-rs-godot patch: a chunk taken past the window (`handle_data`) may raise what is
+    /// held to `receive_limit` plus one message of the maximum size, with its fragments'
+    /// overhead; past that the peer is breaking the protocol.
+    fn check_past_window(&self, d: &ChunkPayloadData) -> Result<()> {
+        let max_message_size = self.max_message_size as usize;
+        let one_message =
+            max_message_size + max_fragments(max_message_size) * CHUNK_OVERHEAD;
+        let limit = self.receive_limit() + one_message;
+        let held = self.held_cost() + d.user_data.len() + CHUNK_OVERHEAD;
+        if held > limit {
+            return Err(Error::OtherSctpErr(format!(
+                "the peer sent data past the receive window (holding {held} bytes with {} chunks; \
+                 the window is {} bytes, and one message of {max_message_size} bytes may pass it)",
+                self.payload_queue.len(),
+                self.max_receive_buffer_size
+            )));
+        }
+        Ok(())
     }
 
     /// gather_outbound gathers outgoing packets. The returned bool value set to

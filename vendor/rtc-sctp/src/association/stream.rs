@@ -500,8 +500,10 @@ impl StreamState {
         }
     }
 
-    pub(crate) fn handle_data(&mut self, pd: &ChunkPayloadData) -> bool {
-        self.reassembly_queue.push(pd.clone())
+    /// webrtc-rs-godot patch: an error when the chunk makes its message too large (see
+    /// `ReassemblyQueue::try_push`).
+    pub(crate) fn handle_data(&mut self, pd: &ChunkPayloadData, max_message_size: usize) -> Result<bool> {
+        self.reassembly_queue.try_push(pd.clone(), max_message_size)
     }
 
     pub(crate) fn handle_forward_tsn_for_ordered(&mut self, ssn: u16) {

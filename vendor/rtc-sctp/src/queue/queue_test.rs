@@ -1172,3 +1172,82 @@ fn test_message_index_survives_cumulative_prefix_and_tsn_wrap() {
     assert!(queue.message_tsns(MessageId::new(11).unwrap()).is_empty());
     assert_eq!(vec![1], queue.message_tsns(MessageId::new(12).unwrap()));
 }
+
+// webrtc-rs-godot patch: the reassembly bounds of `ReassemblyQueue::try_push`.
+fn fragment(tsn: u32, unordered: bool, b: bool, e: bool, n: usize) -> ChunkPayloadData {
+    ChunkPayloadData {
+        payload_type: PayloadProtocolIdentifier::Binary,
+        unordered,
+        beginning_fragment: b,
+        ending_fragment: e,
+        tsn,
+        stream_sequence_number: 0,
+        user_data: Bytes::from(vec![7u8; n]),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn test_reassembly_queue_message_that_never_ends_is_an_error() {
+    for unordered in [false, true] {
+        let mut rq = ReassemblyQueue::new(0);
+        let max = 64 * 1024;
+        assert_eq!(Ok(false), rq.try_push(fragment(1, unordered, true, false, 1200), max));
+        let mut tsn = 2;
+        let err = loop {
+            match rq.try_push(fragment(tsn, unordered, false, false, 1200), max) {
+                Ok(complete) => assert!(!complete),
+                Err(err) => break err,
+            }
+            tsn += 1;
+            assert!(tsn < 1000, "never refused");
+        };
+        // 55 fragments of 1200 B are the first past 64 KiB.
+        assert_eq!(55, tsn, "unordered: {unordered}");
+        assert!(err.to_string().contains("maximum message size"), "{err}");
+    }
+}
+
+#[test]
+fn test_reassembly_queue_too_many_fragments_is_an_error() {
+    for unordered in [false, true] {
+        let mut rq = ReassemblyQueue::new(0);
+        let max = 64 * 1024;
+        let mut tsn = 1;
+        let err = loop {
+            match rq.try_push(fragment(tsn, unordered, tsn == 1, false, 1), max) {
+                Ok(complete) => assert!(!complete),
+                Err(err) => break err,
+            }
+            tsn += 1;
+            assert!(tsn < 10_000, "never refused");
+        };
+        assert_eq!(max_fragments(max) + 1, tsn as usize, "unordered: {unordered}");
+        assert!(err.to_string().contains("fragments"), "{err}");
+        // Each fragment is charged its overhead as well as its byte.
+        assert_eq!(rq.get_window_cost(), tsn as usize * (1 + CHUNK_OVERHEAD));
+    }
+}
+
+#[test]
+fn test_reassembly_queue_unordered_completes_around_the_last_fragment() {
+    let mut rq = ReassemblyQueue::new(0);
+    let max = 1024;
+    // Two interleaved messages (1..=3 and 5..=6), their fragments out of order, and a
+    // duplicate, which is not counted twice.
+    assert_eq!(Ok(false), rq.try_push(fragment(3, true, false, true, 3), max));
+    assert_eq!(Ok(false), rq.try_push(fragment(5, true, true, false, 5), max));
+    assert_eq!(Ok(false), rq.try_push(fragment(1, true, true, false, 1), max));
+    assert_eq!(Ok(false), rq.try_push(fragment(1, true, true, false, 1), max));
+    assert_eq!(Ok(true), rq.try_push(fragment(2, true, false, false, 2), max));
+    assert_eq!(Ok(true), rq.try_push(fragment(6, true, false, true, 6), max));
+    assert_eq!(5, rq.get_num_chunks(), "the duplicate is not counted");
+    let first = rq.read().unwrap();
+    assert_eq!(6, first.len());
+    assert!(first.is_complete());
+    let second = rq.read().unwrap();
+    assert_eq!(11, second.len());
+    assert_eq!(0, rq.get_num_bytes());
+    assert_eq!(0, rq.get_num_chunks());
+    assert_eq!(0, rq.get_window_cost());
+}

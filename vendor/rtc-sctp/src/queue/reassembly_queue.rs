@@ -22,6 +22,8 @@ pub struct Chunks {
     pub ppi: PayloadProtocolIdentifier,
     /// The fragments, in order, that make up one complete message.
     pub chunks: Vec<ChunkPayloadData>,
+    /// webrtc-rs-godot patch: the payload bytes of `chunks`, kept so `len` is O(1).
+    n_bytes: usize,
     offset: usize,
     index: usize,
     /// Arrival order, used only to decide which of two ready messages came first.
@@ -37,11 +39,9 @@ impl Chunks {
 
     /// The total length in bytes of the reassembled message.
     pub fn len(&self) -> usize {
-        let mut l = 0;
-        for c in &self.chunks {
-            l += c.user_data.len();
-        }
-        l
+        // webrtc-rs-godot patch: kept up to date by `new` and `push` instead of summed on every
+        // call (`push` asked on every fragment: n fragments cost n²/2 steps).
+        self.n_bytes
     }
 
     /// Reassemble all fragments into a single freshly-allocated, exactly-sized
@@ -123,10 +123,12 @@ impl Chunks {
         ppi: PayloadProtocolIdentifier,
         chunks: Vec<ChunkPayloadData>,
     ) -> Self {
+        let n_bytes = chunks.iter().map(|c| c.user_data.len()).sum();
         Chunks {
             ssn,
             ppi,
             chunks,
+            n_bytes,
             offset: 0,
             index: 0,
             arrival,
@@ -141,6 +143,7 @@ impl Chunks {
         if idx < self.chunks.len() && self.chunks[idx].tsn == chunk.tsn {
             return false;
         }
+        self.n_bytes += chunk.user_data.len();
         self.chunks.insert(idx, chunk);
 
         // Check if we now have a complete set
@@ -153,43 +156,24 @@ impl Chunks {
         //   1. Begins with beginningFragment set to true
         //   2. Ends with endingFragment set to true
         //   3. TSN monotinically increase by 1 from beginning to end
-
-        // 0.
-        let n_chunks = self.chunks.len();
-        if n_chunks == 0 {
-            return false;
-        }
-
-        // 1.
-        if !self.chunks[0].beginning_fragment {
-            return false;
-        }
-
-        // 2.
-        if !self.chunks[n_chunks - 1].ending_fragment {
-            return false;
-        }
-
-        // 3.
-        let mut last_tsn = 0u32;
-        for (i, c) in self.chunks.iter().enumerate() {
-            if i > 0 {
-                // Fragments must have contiguous TSN
-                // From RFC 4960 Section 3.3.1:
-                //   When a user message is fragmented into multiple chunks, the TSNs are
-                //   used by the receiver to reassemble the message.  This means that the
-                //   TSNs for each fragment of a fragmented user message MUST be strictly
-                //   sequential.
-                if c.tsn != last_tsn + 1 {
-                    // mid or end fragment is missing
-                    return false;
-                }
+        //
+        // From RFC 4960 Section 3.3.1:
+        //   When a user message is fragmented into multiple chunks, the TSNs are
+        //   used by the receiver to reassemble the message.  This means that the
+        //   TSNs for each fragment of a fragmented user message MUST be strictly
+        //   sequential.
+        //
+        // webrtc-rs-godot patch: 3. in O(1). `chunks` is sorted by TSN without duplicates
+        // (`push`), so its TSNs are consecutive exactly when they span `len() - 1`; this was a
+        // walk over every fragment, asked on every push.
+        match (self.chunks.first(), self.chunks.last()) {
+            (Some(first), Some(last)) => {
+                first.beginning_fragment
+                    && last.ending_fragment
+                    && last.tsn.wrapping_sub(first.tsn) as usize == self.chunks.len() - 1
             }
-
-            last_tsn = c.tsn;
+            _ => false,
         }
-
-        true
     }
 }
 
@@ -205,6 +189,9 @@ pub(crate) struct ReassemblyQueue {
     pub(crate) unordered: VecDeque<Chunks>,
     pub(crate) unordered_chunks: Vec<ChunkPayloadData>,
     pub(crate) n_bytes: usize,
+    /// webrtc-rs-godot patch: the fragments queued (`ordered`, `unordered` and
+    /// `unordered_chunks`), each charged `CHUNK_OVERHEAD` against the receive window.
+    n_chunks: usize,
     /// Monotonic counter stamped onto each reassembled message so `read` can tell which of a
     /// ready ordered and a ready unordered message arrived first.
     next_arrival: u64,
@@ -224,113 +211,116 @@ impl ReassemblyQueue {
             unordered: VecDeque::new(),
             unordered_chunks: vec![],
             n_bytes: 0,
+            n_chunks: 0,
             next_arrival: 0,
         }
     }
 
+    /// Queues `chunk` for reassembly (the tests' shorthand: no size limit, errors as `false`).
+    #[cfg(test)]
     pub(crate) fn push(&mut self, chunk: ChunkPayloadData) -> bool {
+        self.try_push(chunk, usize::MAX).unwrap_or(false)
+    }
+
+    /// Queues `chunk` for reassembly; returns whether it completed a message.
+    ///
+    /// webrtc-rs-godot patch: a message still incomplete with more than `max_message_size` bytes,
+    /// or more fragments than such a message can need (`max_fragments`), is an error: no valid
+    /// sender makes one, and without the check one message that never ends grew without bound
+    /// (the receive window is no bound for it, see `Association::handle_data`). Unordered
+    /// fragments are matched around the one that arrived instead of by a scan of every queued
+    /// fragment, so a push costs O(log n + fragments of its message).
+    pub(crate) fn try_push(&mut self, chunk: ChunkPayloadData, max_message_size: usize) -> Result<bool> {
         if chunk.stream_identifier != self.si {
-            return false;
+            return Ok(false);
         }
 
         if chunk.unordered {
-            // First, insert into unordered_chunks array
-            //atomic.AddUint64(&r.n_bytes, uint64(len(chunk.userData)))
-            self.n_bytes += chunk.user_data.len();
+            // First, insert into unordered_chunks array (sorted by TSN, no duplicates)
             let idx = self
                 .unordered_chunks
                 .partition_point(|c| sna32lt(c.tsn, chunk.tsn));
+            if self.unordered_chunks.get(idx).is_some_and(|c| c.tsn == chunk.tsn) {
+                return Ok(false);
+            }
+            self.n_bytes += chunk.user_data.len();
+            self.n_chunks += 1;
             self.unordered_chunks.insert(idx, chunk);
 
-            // Scan unordered_chunks that are contiguous (in TSN)
-            // If found, append the complete set to the unordered array
-            if let Some(cset) = self.find_complete_unordered_chunk_set() {
-                self.unordered.push_back(cset);
-                return true;
+            // The fragments around it with consecutive TSNs that belong to the same message
+            let (first, last, n_bytes) = self.unordered_message_around(idx);
+            let complete = self.unordered_chunks[first].beginning_fragment
+                && self.unordered_chunks[last].ending_fragment;
+            if !complete {
+                check_incomplete_message(n_bytes, last - first + 1, max_message_size)?;
+                return Ok(false);
             }
-
-            false
+            let chunks: Vec<ChunkPayloadData> = self.unordered_chunks.drain(first..=last).collect();
+            let arrival = self.next_arrival;
+            self.next_arrival += 1;
+            self.unordered
+                .push_back(Chunks::new(arrival, 0, chunks[0].payload_type, chunks));
+            Ok(true)
         } else {
             // This is an ordered chunk
             if sna16lt(chunk.stream_sequence_number, self.next_ssn) {
-                return false;
+                return Ok(false);
             }
-
-            self.n_bytes += chunk.user_data.len();
 
             // `ordered` is kept sorted by SSN, so binary-search for the chunk
             // set instead of scanning linearly (O(N) per arriving chunk when
             // the application drains slower than data arrives).
             let ssn = chunk.stream_sequence_number;
+            let n = chunk.user_data.len();
             let idx = self.ordered.partition_point(|s| sna16lt(s.ssn, ssn));
-            if let Some(s) = self.ordered.get_mut(idx)
-                && s.ssn == ssn
-            {
-                return s.push(chunk);
+            if !self.ordered.get(idx).is_some_and(|s| s.ssn == ssn) {
+                // If not found, create a new chunkSet and insert it in SSN order
+                // (this branch is only reached for ordered chunks).
+                let cset = Chunks::new(self.next_arrival, ssn, chunk.payload_type, vec![]);
+                self.next_arrival += 1;
+                self.ordered.insert(idx, cset);
             }
-
-            // If not found, create a new chunkSet and insert it in SSN order
-            // (this branch is only reached for ordered chunks).
-            let mut cset = Chunks::new(self.next_arrival, ssn, chunk.payload_type, vec![]);
-            self.next_arrival += 1;
-            let ok = cset.push(chunk);
-            self.ordered.insert(idx, cset);
-
-            ok
+            let cset = &mut self.ordered[idx];
+            let before = cset.chunks.len();
+            let complete = cset.push(chunk);
+            if cset.chunks.len() == before {
+                return Ok(false); // a duplicate
+            }
+            self.n_bytes += n;
+            self.n_chunks += 1;
+            if !complete {
+                let cset = &self.ordered[idx];
+                check_incomplete_message(cset.len(), cset.chunks.len(), max_message_size)?;
+            }
+            Ok(complete)
         }
     }
 
-    pub(crate) fn find_complete_unordered_chunk_set(&mut self) -> Option<Chunks> {
-        let mut start_idx = -1isize;
-        let mut n_chunks = 0usize;
-        let mut last_tsn = 0u32;
-        let mut found = false;
-
-        for (i, c) in self.unordered_chunks.iter().enumerate() {
-            // seek beginning
-            if c.beginning_fragment {
-                start_idx = i as isize;
-                n_chunks = 1;
-                last_tsn = c.tsn;
-
-                if c.ending_fragment {
-                    found = true;
-                    break;
-                }
-                continue;
-            }
-
-            if start_idx < 0 {
-                continue;
-            }
-
-            // Check if contiguous in TSN
-            if c.tsn != last_tsn + 1 {
-                start_idx = -1;
-                continue;
-            }
-
-            last_tsn = c.tsn;
-            n_chunks += 1;
-
-            if c.ending_fragment {
-                found = true;
-                break;
-            }
+    /// webrtc-rs-godot patch: the fragments of the message `unordered_chunks[idx]` belongs to, as
+    /// far as they arrived: the run of consecutive TSNs around it, back to a beginning fragment
+    /// and on to an ending one. Returns the first and last index and their payload bytes.
+    fn unordered_message_around(&self, idx: usize) -> (usize, usize, usize) {
+        let c = &self.unordered_chunks;
+        let mut n_bytes = c[idx].user_data.len();
+        let mut first = idx;
+        while !c[first].beginning_fragment
+            && first > 0
+            && !c[first - 1].ending_fragment
+            && c[first - 1].tsn.wrapping_add(1) == c[first].tsn
+        {
+            first -= 1;
+            n_bytes += c[first].user_data.len();
         }
-
-        if !found {
-            return None;
+        let mut last = idx;
+        while !c[last].ending_fragment
+            && last + 1 < c.len()
+            && !c[last + 1].beginning_fragment
+            && c[last].tsn.wrapping_add(1) == c[last + 1].tsn
+        {
+            last += 1;
+            n_bytes += c[last].user_data.len();
         }
-
-        // Extract the range of chunks
-        let chunks: Vec<ChunkPayloadData> = self
-            .unordered_chunks
-            .drain(start_idx as usize..(start_idx as usize) + n_chunks)
-            .collect();
-        let arrival = self.next_arrival;
-        self.next_arrival += 1;
-        Some(Chunks::new(arrival, 0, chunks[0].payload_type, chunks))
+        (first, last, n_bytes)
     }
 
     pub(crate) fn is_readable(&self) -> bool {
@@ -405,6 +395,7 @@ impl ReassemblyQueue {
         };
 
         self.subtract_num_bytes(chunks.len());
+        self.n_chunks = self.n_chunks.saturating_sub(chunks.chunks.len());
 
         Some(chunks)
     }
@@ -412,14 +403,13 @@ impl ReassemblyQueue {
     /// Use last_ssn to locate a chunkSet then remove it if the set has
     /// not been complete
     pub(crate) fn forward_tsn_for_ordered(&mut self, last_ssn: u16) {
-        let num_bytes = self
+        let (num_bytes, num_chunks) = self
             .ordered
             .iter()
             .filter(|s| sna16lte(s.ssn, last_ssn) && !s.is_complete())
-            .fold(0, |n, s| {
-                n + s.chunks.iter().fold(0, |acc, c| acc + c.user_data.len())
-            });
+            .fold((0, 0), |(n, k), s| (n + s.len(), k + s.chunks.len()));
         self.subtract_num_bytes(num_bytes);
+        self.n_chunks = self.n_chunks.saturating_sub(num_chunks);
 
         self.ordered
             .retain(|s| !sna16lte(s.ssn, last_ssn) || s.is_complete());
@@ -448,6 +438,7 @@ impl ReassemblyQueue {
                 self.subtract_num_bytes(self.unordered_chunks[i].user_data.len());
             }
             self.unordered_chunks.drain(..(last_idx + 1) as usize);
+            self.n_chunks = self.n_chunks.saturating_sub((last_idx + 1) as usize);
         }
     }
 
@@ -457,6 +448,7 @@ impl ReassemblyQueue {
         self.unordered.clear();
         self.unordered_chunks.clear();
         self.n_bytes = 0;
+        self.n_chunks = 0;
     }
 
     pub(crate) fn subtract_num_bytes(&mut self, n_bytes: usize) {
@@ -470,4 +462,45 @@ impl ReassemblyQueue {
     pub(crate) fn get_num_bytes(&self) -> usize {
         self.n_bytes
     }
+
+    /// webrtc-rs-godot patch: the fragments queued.
+    pub(crate) fn get_num_chunks(&self) -> usize {
+        self.n_chunks
+    }
+
+    /// webrtc-rs-godot patch: what the queue costs the receive window: its payload plus
+    /// `CHUNK_OVERHEAD` per fragment.
+    pub(crate) fn get_window_cost(&self) -> usize {
+        self.n_bytes + self.n_chunks * CHUNK_OVERHEAD
+    }
+}
+
+/// webrtc-rs-godot patch: what a queued fragment costs beyond its payload, charged against the
+/// receive window as usrsctp charges an mbuf per chunk. Counting payload alone let a peer that
+/// sends 1-byte fragments make a 1 MiB window hold a million of them, each ~200 B in memory
+/// (`ChunkPayloadData` and its `Bytes`).
+pub(crate) const CHUNK_OVERHEAD: usize = 128;
+
+/// webrtc-rs-godot patch: the most fragments a message of `max_message_size` bytes needs. Senders
+/// cut at their path MTU (~1200 B of payload for WebRTC); 256 B per fragment leaves room for
+/// small MTUs, and a few more for a short last fragment.
+pub(crate) fn max_fragments(max_message_size: usize) -> usize {
+    max_message_size / 256 + 16
+}
+
+/// webrtc-rs-godot patch: an incomplete message may grow to `max_message_size` bytes in
+/// `max_fragments` fragments, no further.
+fn check_incomplete_message(n_bytes: usize, n_fragments: usize, max_message_size: usize) -> Result<()> {
+    if n_bytes > max_message_size {
+        return Err(Error::OtherSctpErr(format!(
+            "the peer sent a message of more than {max_message_size} bytes, the maximum message size"
+        )));
+    }
+    if n_fragments > max_fragments(max_message_size) {
+        return Err(Error::OtherSctpErr(format!(
+            "the peer cut a message into more than {} fragments",
+            max_fragments(max_message_size)
+        )));
+    }
+    Ok(())
 }

@@ -953,7 +953,10 @@ impl RTCPeerConnection {
             // The RTCPeerConnection object's [[IsClosed]] slot is true.
             if is_closed {
                 RTCPeerConnectionState::Closed
-            } else if self.ice_transport().ice_connection_state == RTCIceConnectionState::Failed || self.dtls_transport().state == RTCDtlsTransportState::Failed {
+            } else if self.ice_transport().ice_connection_state == RTCIceConnectionState::Failed || self.dtls_transport().state == RTCDtlsTransportState::Failed
+                // webrtc-rs-godot patch: or the SCTP association was aborted for the peer's
+                // protocol violation (its data channels are gone for good).
+                || self.sctp_transport().aborted.is_some() {
                 // Any of the RTCIceTransports or RTCDtlsTransports are in a "failed" state.
                 RTCPeerConnectionState::Failed
             } else if self.ice_transport().ice_connection_state == RTCIceConnectionState::Disconnected {

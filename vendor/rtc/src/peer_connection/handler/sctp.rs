@@ -415,6 +415,21 @@ impl<'a>
                                     event: RTCEventInternal::SCTPHandshakeComplete(ch.0),
                                 });
                             }
+                            // webrtc-rs-godot patch: the peer broke a bound (a message past
+                            // the maximum size, data far past the window): the association is
+                            // gone, so the connection fails (`update_connection_state`) and,
+                            // as when DTLS closes, every data channel closes. It stayed
+                            // "connected" with every channel dead.
+                            Event::Aborted { reason } => {
+                                log::error!(
+                                    "the SCTP association was aborted, so the connection failed: {reason}"
+                                );
+                                self.ctx.sctp_transport.aborted = Some(reason.to_string());
+                                self.ctx.event_outs.push_back(TaggedRTCEventInternal {
+                                    now,
+                                    event: RTCEventInternal::DTLSClosed,
+                                });
+                            }
                             Event::AssociationLost { reason, id } => {
                                 debug!("association_handle {} is closed due to {}", ch.0, reason);
                                 self.ctx.event_outs.push_back(TaggedRTCEventInternal {

@@ -55,6 +55,10 @@ pub(crate) struct SctpTransport {
     // size). Only this length of the former `internal_buffer: Vec<u8>` was ever used, and the
     // zero-filled buffer behind it cost 256 KiB of resident memory per connection.
     pub(crate) max_read_len: usize,
+
+    // webrtc-rs-godot patch: why the association was aborted for the peer's protocol
+    // violation (`sctp::Event::Aborted`); the connection is "failed" from then on.
+    pub(crate) aborted: Option<String>,
 }
 
 impl SctpTransport {
@@ -78,6 +82,7 @@ impl SctpTransport {
             max_receive_buffer_size,
             mtu,
             max_read_len: 0,
+            aborted: None,
         }
     }
 

@@ -29,6 +29,9 @@ pub struct Error {
     /// A sentence saying what was wrong and, where it helps, what to do instead.
     pub message: String,
     cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    /// The same refusal was already reported: the extension returns the code without printing
+    /// the message again (a flood of refused calls must not become a flood of output).
+    quiet: bool,
 }
 
 /// Two errors are equal when they say the same: the cause is detail.
@@ -73,7 +76,16 @@ impl Error {
             message.truncate(floor_char_boundary(&message, MAX_MESSAGE_BYTES));
             message.push_str(&format!("... (message cut, {full} bytes)"));
         }
-        Self { kind, message, cause: None }
+        Self { kind, message, cause: None, quiet: false }
+    }
+    /// The same error, marked as already reported (see [`Error::is_quiet`]).
+    pub fn quiet(mut self) -> Self {
+        self.quiet = true;
+        self
+    }
+    /// Whether this refusal was reported before and should not be printed again.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet
     }
     /// The same error, keeping `cause` (what webrtc-rs said) as its source.
     pub fn caused_by(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {

@@ -43,7 +43,7 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 pub use channel::{ChannelStats, DataChannel, MAX_BUFFERED_AMOUNT, UNSET};
 pub use config::{ChannelConfig, IceServer, IceTransportPolicy, PeerConfig, PeerOptions, MAX_CHANNEL_ID, MAX_ICE_URLS};
-pub use connection::{CandidateStats, ConnectionStats, PeerConnection};
+pub use connection::{CandidateStats, ConnectionStats, PeerConnection, MAX_REMOTE_CANDIDATES};
 pub use error::{excerpt, Error, ErrorKind, Result, MAX_MESSAGE_BYTES};
 pub use event::{Event, SdpKind};
 pub use inbox::{Packet, BURST_ALLOWANCE};

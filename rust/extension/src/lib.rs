@@ -66,7 +66,9 @@ pub(crate) fn flush_engine_log() {
 
 /// The Godot `Error` for an engine error, after printing its message.
 pub(crate) fn report(err: engine::Error) -> godot::global::Error {
-    godot_error!("{}", err.message);
+    if !err.is_quiet() {
+        godot_error!("{}", err.message);
+    }
     to_godot_error(err.kind)
 }
 

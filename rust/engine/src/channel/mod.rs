@@ -9,4 +9,4 @@ mod task;
 pub use handle::{DataChannel, MAX_BUFFERED_AMOUNT};
 pub(crate) use shared::{ChannelInfo, ChannelShared};
 pub use shared::{ChannelStats, UNSET};
-pub(crate) use task::{resolve_stream_id, spawn, Outgoing};
+pub(crate) use task::{spawn, stream_id, Outgoing};

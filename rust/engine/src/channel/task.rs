@@ -7,10 +7,9 @@ use crate::inbox::Packet;
 use crate::state::ChannelState;
 use bytes::BytesMut;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use webrtc::data_channel::{DataChannel as RtcDataChannel, DataChannelEvent};
-use webrtc::peer_connection::PeerConnection as RtcPeerConnection;
 
 /// What the owner asks the sending task to do.
 #[derive(Debug)]
@@ -25,9 +24,8 @@ pub(crate) fn spawn(
     dc: Arc<dyn RtcDataChannel>,
     shared: Arc<ChannelShared>,
     outbox: mpsc::UnboundedReceiver<Outgoing>,
-    pc: Weak<dyn RtcPeerConnection>,
 ) {
-    rt.spawn(read_events(dc.clone(), shared.clone(), pc));
+    rt.spawn(read_events(dc.clone(), shared.clone()));
     rt.spawn(send_queued(dc, shared, outbox));
 }
 
@@ -64,14 +62,11 @@ fn low_threshold_to_arm(outstanding: usize, armed: u32) -> Option<u32> {
     (cannot_fire || want > armed.saturating_mul(2)).then_some(want)
 }
 
-/// Reads the SCTP stream id from the stats report: webrtc-rs 0.21.1 has no getter for it, and
-/// its stats key each channel by the handle id (`RTCDataChannel_<id>`).
-pub(crate) async fn resolve_stream_id(pc: &Weak<dyn RtcPeerConnection>, dc: &Arc<dyn RtcDataChannel>) -> Option<u16> {
-    let pc = pc.upgrade()?;
-    let report = pc.get_stats(std::time::Instant::now(), rtc::statistics::StatsSelector::None).await;
-    let key = format!("RTCDataChannel_{}", dc.id());
-    let id = report.data_channels().find(|s| s.stats.id == key).map(|s| s.data_channel_identifier);
-    id
+/// The SCTP stream id, once assigned (patch 0023 of the vendored webrtc gives the getter; it was
+/// read from a stats report, a snapshot of every channel per open: quadratic under a flood of
+/// remote opens).
+pub(crate) async fn stream_id(dc: &Arc<dyn RtcDataChannel>) -> Option<u16> {
+    dc.stream_id().await.ok().flatten()
 }
 
 /// Waits until the inbox may take another message. A reliable channel whose owner has not
@@ -89,14 +84,14 @@ async fn wait_for_room(shared: &ChannelShared) {
     }
 }
 
-async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, pc: Weak<dyn RtcPeerConnection>) {
+async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>) {
     loop {
         wait_for_room(&shared).await;
         let Some(event) = dc.poll().await else { break };
         match event {
             DataChannelEvent::OnOpen => {
                 if shared.id.load(Ordering::Acquire) == UNSET as u32 {
-                    if let Some(id) = resolve_stream_id(&pc, &dc).await {
+                    if let Some(id) = stream_id(&dc).await {
                         shared.set_id(id);
                     }
                 }

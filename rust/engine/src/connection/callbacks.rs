@@ -6,10 +6,10 @@ use crate::channel::{self, ChannelInfo, ChannelShared, DataChannel};
 use crate::event::Event;
 use crate::state::{ChannelState, GatheringState, PeerState, SignalingState};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock, Weak};
+use std::sync::Arc;
 use webrtc::data_channel::DataChannel as RtcDataChannel;
 use webrtc::peer_connection::{
-    PeerConnection as RtcPeerConnection, PeerConnectionEventHandler, RTCIceGatheringState,
+    PeerConnectionEventHandler, RTCIceGatheringState,
     RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSignalingState,
 };
 
@@ -18,7 +18,6 @@ pub(super) struct Handler {
     pub shared: Arc<PeerShared>,
     /// Local candidates handed out; none at the end of gathering means no path can exist.
     pub candidates: AtomicUsize,
-    pub pc: OnceLock<Weak<dyn RtcPeerConnection>>,
     pub rt: tokio::runtime::Handle,
 }
 
@@ -86,11 +85,9 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_data_channel(&self, dc: Arc<dyn RtcDataChannel>) {
         let shared = self.shared.clone();
-        let pc = self.pc.get().cloned();
         let rt = self.rt.clone();
         // The getters are round trips to webrtc-rs's driver: not from inside its callback.
         self.rt.spawn(async move {
-            let Some(pc) = pc else { return };
             if dc.negotiated().await.unwrap_or(false) {
                 return; // out-of-band channels are created locally, not announced
             }
@@ -102,13 +99,13 @@ impl PeerConnectionEventHandler for Handler {
                 max_packet_life_time: dc.max_packet_life_time().await.unwrap_or(None),
                 max_retransmits: dc.max_retransmits().await.unwrap_or(None),
             };
-            let id = channel::resolve_stream_id(&pc, &dc).await;
+            let id = channel::stream_id(&dc).await;
             let ch = shared.new_channel(info, id);
             if matches!(dc.ready_state().await, Ok(webrtc::data_channel::RTCDataChannelState::Open)) {
                 ch.state.set(ChannelState::Open);
             }
             let (handle, outbox) = DataChannel::new(ch.clone());
-            channel::spawn(&rt, dc, ch, outbox, pc);
+            channel::spawn(&rt, dc, ch, outbox);
             shared.push_event(Event::DataChannel(handle));
         });
     }

@@ -41,7 +41,17 @@ pub struct PeerConnection {
     offer_outstanding: bool,
     /// The remote's DTLS fingerprint and ICE username fragment, from its last description.
     remote_identity: Option<(String, String)>,
+    /// Remote candidates taken since the remote's ICE credentials last changed (see
+    /// [`MAX_REMOTE_CANDIDATES`]).
+    remote_candidates: usize,
 }
+
+/// The most remote ICE candidates a connection takes per set of remote ICE credentials (an
+/// ICE restart starts again); `add_ice_candidate` refuses more with `Failed`. A peer gathers a
+/// few per network interface, TURN server and transport: a few dozen at most. Every remote
+/// candidate costs memory (~6.5 KB with its pairs) and a connectivity check per local
+/// candidate; 20,000 sent through signaling cost 132 MB and a 1 s frame.
+pub const MAX_REMOTE_CANDIDATES: usize = 256;
 
 impl PeerConnection {
     /// Starts a connection. Fails with `InvalidParameter` on a bad configuration; otherwise
@@ -54,7 +64,7 @@ impl PeerConnection {
         }
         let shared = Arc::new(PeerShared::new(options));
         let commands = task::start(config, shared.clone());
-        Ok(Self { shared, commands, negotiated_ids: HashSet::new(), has_local_offer: false, negotiated: false, offer_outstanding: false, remote_identity: None })
+        Ok(Self { shared, commands, negotiated_ids: HashSet::new(), has_local_offer: false, negotiated: false, offer_outstanding: false, remote_identity: None, remote_candidates: 0 })
     }
 
     fn send(&self, command: Command) -> Result<()> {
@@ -137,10 +147,14 @@ impl PeerConnection {
     /// who the remote is (its DTLS fingerprint) and its current ICE credentials.
     fn accepted_remote(&mut self, sdp: &str) {
         self.negotiated = true;
-        self.remote_identity = Some((
+        let identity = (
             sdp::attribute(sdp, "fingerprint").unwrap_or_default().to_ascii_lowercase(),
             sdp::attribute(sdp, "ice-ufrag").unwrap_or_default().to_string(),
-        ));
+        );
+        if self.remote_identity.as_ref().map(|(_, ufrag)| ufrag) != Some(&identity.1) {
+            self.remote_candidates = 0; // new credentials, new candidates
+        }
+        self.remote_identity = Some(identity);
     }
 
     /// Whether `offer` is the remote restarting ICE: after a completed exchange, the same DTLS
@@ -220,9 +234,18 @@ impl PeerConnection {
         let value = line.strip_prefix("a=").unwrap_or(line);
         let value = value.strip_prefix("candidate:").unwrap_or(value);
         if !value.is_empty() {
+            if self.remote_candidates >= MAX_REMOTE_CANDIDATES {
+                let err = Error::failed(format!(
+                    "Refused ICE candidate '{}': this connection already has {MAX_REMOTE_CANDIDATES} remote candidates, the most it takes (an ICE restart starts again; further refusals are not printed).",
+                    crate::excerpt(candidate)
+                ));
+                self.remote_candidates += 1;
+                return Err(if self.remote_candidates > MAX_REMOTE_CANDIDATES + 1 { err.quiet() } else { err });
+            }
             rtc::ice::candidate::unmarshal_candidate(value).map_err(|e| {
                 Error::failed(format!("Invalid ICE candidate '{}': {e}.", crate::excerpt(candidate))).caused_by(e)
             })?;
+            self.remote_candidates += 1;
         }
         let init = RTCIceCandidateInit {
             candidate: if value.is_empty() { String::new() } else { format!("candidate:{value}") },

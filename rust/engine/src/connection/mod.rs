@@ -11,6 +11,6 @@ mod task;
 mod turn_stream;
 pub(crate) mod turn_tls;
 
-pub use handle::PeerConnection;
+pub use handle::{PeerConnection, MAX_REMOTE_CANDIDATES};
 pub(crate) use stats::Traffic;
 pub use stats::{CandidateStats, ConnectionStats};

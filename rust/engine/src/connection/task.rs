@@ -12,7 +12,7 @@ use crate::event::{Event, SdpKind};
 use crate::sdp;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use webrtc::data_channel::RTCDataChannelInit;
@@ -87,7 +87,7 @@ fn rtc_config(config: &PeerConfig, stream_turns: &HashMap<String, StreamTurn>) -
 
 async fn build(config: &PeerConfig, shared: &Arc<PeerShared>, stream_turns: &HashMap<String, StreamTurn>) -> Result<Arc<dyn RtcPeerConnection>> {
     let rt = tokio::runtime::Handle::current();
-    let handler = Arc::new(Handler { shared: shared.clone(), candidates: Default::default(), pc: OnceLock::new(), rt });
+    let handler = Arc::new(Handler { shared: shared.clone(), candidates: Default::default(), rt });
     // A port of the range is chosen, then bound by the build, under one lock (see `ports`).
     let _reserved = super::ports::reserve(config).await;
     let addrs = super::ports::udp_addrs(config)?;
@@ -121,7 +121,6 @@ async fn build(config: &PeerConfig, shared: &Arc<PeerShared>, stream_turns: &Has
         Err(e) => return Err(build_error(e)),
     };
     let pc: Arc<dyn RtcPeerConnection> = Arc::new(pc);
-    let _ = handler.pc.set(Arc::downgrade(&pc));
     Ok(pc)
 }
 
@@ -180,7 +179,7 @@ async fn run(pc: Arc<dyn RtcPeerConnection>, shared: Arc<PeerShared>, mut comman
                     negotiated: config.id.filter(|_| config.negotiated),
                 };
                 match pc.create_data_channel(&ch.info.label, Some(init)).await {
-                    Ok(dc) => channel::spawn(&rt, dc, ch, outbox, Arc::downgrade(&pc)),
+                    Ok(dc) => channel::spawn(&rt, dc, ch, outbox),
                     Err(e) => {
                         ch.mark_closed();
                         log::error!(target: "engine::peer", "Could not create data channel '{}': {e}.", ch.info.label);

@@ -69,6 +69,14 @@ impl DataChannelRegistry {
         handle
     }
 
+    /// webrtc-rs-godot patch: the bytes of every channel's label and protocol.
+    pub(crate) fn name_bytes(&self) -> usize {
+        self.channels
+            .values()
+            .map(|c| c.label.len() + c.protocol.len())
+            .sum()
+    }
+
     pub(crate) fn get(&self, handle: &RTCDataChannelId) -> Option<&RTCDataChannelInternal> {
         self.channels.get(handle)
     }

@@ -98,6 +98,11 @@ pub trait DataChannel: crate::sealed::Sealed + Send + Sync + 'static {
     /// negotiated. Otherwise it returns the id that was either selected by the application
     /// or generated. Once set to a non-null value it does not change.
     fn id(&self) -> RTCDataChannelId;
+
+    /// webrtc-rs-godot patch: the SCTP stream identifier carrying this channel (W3C's
+    /// `RTCDataChannel.id`), `None` until one is assigned. Reading it from a stats report, the
+    /// only way before, cost a snapshot of every channel each time.
+    async fn stream_id(&self) -> Result<Option<u16>>;
     /// Returns the current state of this data channel.
     async fn ready_state(&self) -> Result<RTCDataChannelState>;
     /// Returns the threshold at which the buffered amount is considered to be *high*.
@@ -398,6 +403,15 @@ impl DataChannel for DataChannelImpl {
     // Documented on `DataChannel::id`.
     fn id(&self) -> RTCDataChannelId {
         self.id
+    }
+
+    // webrtc-rs-godot patch: documented on `DataChannel::stream_id`.
+    async fn stream_id(&self) -> Result<Option<u16>> {
+        let mut peer_connection = self.inner.core.lock().await;
+        Ok(peer_connection
+            .data_channel(self.id)
+            .ok_or(Error::ErrDataChannelClosed)?
+            .stream_id())
     }
 
     // Documented on `DataChannel::ready_state`.

@@ -31,7 +31,21 @@ pub(crate) struct DataChannelHandlerContext {
     /// it. Stamping those with the instant of the input that caused them is the right answer;
     /// this field is what a `poll_*` has instead of a parameter.
     now: Instant,
+
+    /// webrtc-rs-godot patch: whether a refused remote open was logged (once per connection).
+    refused_logged: bool,
 }
+
+/// webrtc-rs-godot patch: the most data channels a connection holds when the remote peer opens
+/// one (usrsctp's default stream count in the official Godot plugin allows 512 too); further
+/// DCEP opens are refused. Without a bound, opens on new stream ids held 4,414 channels
+/// (92 MB) in 20 s.
+pub(crate) const MAX_DATA_CHANNELS_ON_REMOTE_OPEN: usize = 512;
+
+/// webrtc-rs-godot patch: the bytes of labels and protocols all data channels of a connection
+/// may hold when the remote peer opens one: one channel of the largest label DCEP allows
+/// (65,535 B) fits, 512 of them do not (they held ~340 KB each, copied as they were).
+pub(crate) const MAX_DATA_CHANNEL_NAME_BYTES_ON_REMOTE_OPEN: usize = 128 * 1024;
 
 impl DataChannelHandlerContext {
     pub(crate) fn new(now: Instant) -> Self {
@@ -40,6 +54,7 @@ impl DataChannelHandlerContext {
             write_outs: VecDeque::new(),
             event_outs: VecDeque::new(),
             now,
+            refused_logged: false,
         }
     }
 
@@ -109,6 +124,46 @@ impl<'a> DataChannelHandler<'a> {
                 RTCDataChannelEvent::OnClose(channel_id),
             )),
         });
+    }
+
+    /// webrtc-rs-godot patch: refuses the remote peer's open of `message.stream_id`: the stream
+    /// is reset (a DCEP close, as closing a channel does) and the first refusal is logged.
+    fn refuse_remote_open(
+        &mut self,
+        now: Instant,
+        message: &::datachannel::data_channel::DataChannelMessage,
+        bound: &str,
+    ) -> Result<()> {
+        if !self.ctx.refused_logged {
+            self.ctx.refused_logged = true;
+            warn!(
+                "refused a data channel the remote peer opened (stream {}): past the bound of {} \
+                 {bound} (further refusals on this connection are not logged)",
+                message.stream_id,
+                if bound == "channels open" {
+                    MAX_DATA_CHANNELS_ON_REMOTE_OPEN
+                } else {
+                    MAX_DATA_CHANNEL_NAME_BYTES_ON_REMOTE_OPEN
+                },
+            );
+        }
+        let close = ::datachannel::message::Message::DataChannelClose(
+            ::datachannel::message::message_channel_close::DataChannelClose {},
+        );
+        self.ctx.write_outs.push_back(TaggedRTCMessageInternal {
+            now,
+            transport: TransportContext::default(),
+            message: RTCMessageInternal::Dtls(DTLSMessage::Sctp(
+                ::datachannel::data_channel::DataChannelMessage {
+                    association_handle: message.association_handle,
+                    stream_id: message.stream_id,
+                    ppi: PayloadProtocolIdentifier::Dcep,
+                    payload: shared::marshal::Marshal::marshal(&close)?,
+                    negotiated: false,
+                },
+            )),
+        });
+        Ok(())
     }
 
     /// Emit the `DataChannelEvent::Open` application message and record the
@@ -203,12 +258,28 @@ impl<'a>
                 }
                 opened
             } else {
+                // webrtc-rs-godot patch: a remote open past the bounds on channels and names is
+                // refused: its stream is reset at once (as a close does) and nothing reaches the
+                // application.
+                // Data on a stream no channel holds (refused, or never opened) is dropped
+                // quietly rather than reported as an error per message.
+                if message.ppi != PayloadProtocolIdentifier::Dcep {
+                    debug!("dropped data for stream {}, which no channel holds", stream_id);
+                    return Ok(());
+                }
+                if self.data_channels.len() >= MAX_DATA_CHANNELS_ON_REMOTE_OPEN {
+                    return self.refuse_remote_open(now, &message, "channels open");
+                }
                 let data_channel_internal = RTCDataChannelInternal::accept(
                     message.association_handle,
                     message.stream_id,
                     message.ppi,
                     &message.payload,
                 )?;
+                let names = data_channel_internal.label.len() + data_channel_internal.protocol.len();
+                if self.data_channels.name_bytes() + names > MAX_DATA_CHANNEL_NAME_BYTES_ON_REMOTE_OPEN {
+                    return self.refuse_remote_open(now, &message, "bytes of labels and protocols");
+                }
 
                 self.data_channels.insert(data_channel_internal);
                 true
@@ -225,14 +296,9 @@ impl<'a>
                 self.emit_data_channel_opened(now, transport, channel_id)?;
             }
 
-            // Get label/protocol before taking mutable borrow for the loop
-            let (label, protocol) = {
-                let dc = self
-                    .data_channels
-                    .get(&channel_id)
-                    .ok_or(Error::ErrDataChannelNotExisted)?;
-                (dc.label.clone(), dc.protocol.clone())
-            };
+            // webrtc-rs-godot patch: the label and protocol are no longer copied for every
+            // message received (up to 64 KiB each); the stats are counted after the loop.
+            let mut received: Vec<usize> = Vec::new();
 
             // Only deliver application messages once the channel is Open. Messages that
             // arrive while it is still Connecting stay buffered in the underlying
@@ -256,10 +322,7 @@ impl<'a>
                     let payload_len = data_channel_message.payload.len();
                     debug!("recv application message {:?}", msg.transport.peer_addr);
 
-                    // Track received message stats
-                    self.stats
-                        .get_or_create_data_channel(channel_id, &label, &protocol)
-                        .on_message_received(payload_len);
+                    received.push(payload_len);
 
                     // https://datatracker.ietf.org/doc/html/rfc8831#section-6.6
                     // When receiving an SCTP user message with one of these [Empty]
@@ -304,6 +367,18 @@ impl<'a>
                     transport: TransportContext::default(),
                     message: RTCMessageInternal::Dtls(DTLSMessage::Sctp(data_channel_message)),
                 });
+            }
+
+            // Track received message stats
+            if !received.is_empty()
+                && let Some(dc) = self.data_channels.get(&channel_id)
+            {
+                let stats = self
+                    .stats
+                    .get_or_create_data_channel(channel_id, &dc.label, &dc.protocol);
+                for payload_len in received {
+                    stats.on_message_received(payload_len);
+                }
             }
         } else {
             // Bypass

@@ -48,6 +48,9 @@ pub use error::{excerpt, Error, ErrorKind, Result, MAX_MESSAGE_BYTES};
 pub use event::{Event, SdpKind};
 pub use inbox::{Packet, BURST_ALLOWANCE};
 pub use logging::{drain as drain_log, install as install_logging, LogLevel, LogLine};
-pub use runtime::shutdown as shutdown_runtime;
+pub use runtime::{live_threads as runtime_threads, shutdown as shutdown_runtime};
+/// The process-wide runtime (for tests that need to load it).
+#[doc(hidden)]
+pub use runtime::handle as runtime_handle;
 pub use sdp::{DEFAULT_MAX_MESSAGE_SIZE, ENGINE_MAX_MESSAGE_SIZE};
 pub use state::{ChannelState, GatheringState, PeerState, SignalingState};

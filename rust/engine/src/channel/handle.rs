@@ -146,6 +146,7 @@ impl DataChannel {
     /// Starts closing: the state becomes CLOSING, then CLOSED once the remote agrees (or at
     /// once if the channel never opened). Unread messages are dropped.
     pub fn close(&self) {
+        self.shared.owner_closed.store(true, std::sync::atomic::Ordering::Release);
         self.shared.clear_inbox();
         let was = self.shared.state.get();
         match was {

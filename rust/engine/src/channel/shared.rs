@@ -5,7 +5,7 @@ use super::drop_report::DropReport;
 use crate::connection::Traffic;
 use crate::inbox::{Inbox, Overflow};
 use crate::state::{ChannelState, StateCell};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Value reported for an id, lifetime or retransmit count that is not set (the largest `u16`,
@@ -56,6 +56,9 @@ pub(crate) struct ChannelShared {
     /// SCTP stream id, [`UNSET`] until assigned.
     pub id: AtomicU32,
     pub state: StateCell<ChannelState>,
+    /// The owner closed the channel (or dropped its handle): nobody will read what arrives.
+    /// A channel closed by its connection failing or closing keeps what arrives, readable.
+    pub owner_closed: AtomicBool,
     pub inbox: Mutex<Inbox>,
     /// Woken when the owner reads or clears the inbox: a reader holding the transport
     /// (reliable channel, full inbox) waits on it.
@@ -85,6 +88,7 @@ impl ChannelShared {
         Arc::new(Self {
             id: AtomicU32::new(id.unwrap_or(UNSET) as u32),
             state: StateCell::new(ChannelState::Connecting),
+            owner_closed: AtomicBool::new(false),
             inbox: Mutex::new(Inbox::new(recv_limit, if info.is_reliable() { Overflow::Hold } else { Overflow::DropOldest })),
             room: tokio::sync::Notify::new(),
             drop_report: Mutex::new(DropReport::default()),

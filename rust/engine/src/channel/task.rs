@@ -100,8 +100,10 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>) {
                 log::info!(target: "engine::channel", "data channel '{}' open (id {})", crate::excerpt(&shared.info.label), shared.id.load(Ordering::Relaxed));
             }
             DataChannelEvent::OnMessage(msg) => {
-                // Closed here (close() or the handle dropped): nobody will read it.
-                if matches!(shared.state.get(), ChannelState::Closing | ChannelState::Closed) {
+                // Closed by its owner (close() or the handle dropped): nobody will read it. A
+                // channel closed because its connection failed or closed keeps what webrtc-rs
+                // had already received (and acknowledged), readable as after a remote close.
+                if shared.owner_closed.load(Ordering::Acquire) {
                     continue;
                 }
                 let len = msg.data.len();

@@ -2352,8 +2352,9 @@ impl Association {
         let held = self.held_cost() + d.user_data.len() + CHUNK_OVERHEAD;
         if held > limit {
             return Err(Error::OtherSctpErr(format!(
-                "the peer sent data past the receive window (holding {held} bytes with {} chunks; \
-                 the window is {} bytes, and one message of {max_message_size} bytes may pass it)",
+                "the peer sent data past the receive window (holding {held} bytes, {} chunks of \
+                 them out of order; the window is {} bytes, and one message of {max_message_size} \
+                 bytes may pass it)",
                 self.payload_queue.len(),
                 self.max_receive_buffer_size
             )));

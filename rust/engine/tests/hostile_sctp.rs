@@ -330,3 +330,55 @@ fn mutated_sctp_packets_into_a_live_association_never_panic() {
     let v = victim.borrow();
     eprintln!("after 3,000 mutated packets: read {} bytes, aborted: {:?}", v.read_bytes, v.aborted);
 }
+
+/// The DCEP messages a remote peer sends to open channels, generated and mutated (lengths that
+/// lie, bad UTF-8, unknown types and channel types, cut short), as they reach rtc-datachannel's
+/// parser: rtc's data channel handler passes only the two wire types, ACK and OPEN (patch 0025;
+/// the parser panicked on a 1-byte message of its internal type 0x00). Each is accepted or
+/// refused with an error, never a panic, and an accepted label is no longer than the message.
+#[test]
+fn mutated_dcep_opens_are_accepted_or_refused() {
+    use rtc::datachannel::data_channel::{DataChannel, DataChannelConfig};
+    use rtc::datachannel::message::message_channel_open::{ChannelType, DataChannelOpen};
+    use rtc::datachannel::message::Message;
+    use rtc::shared::marshal::Marshal;
+    let open = |label: Vec<u8>, protocol: Vec<u8>| {
+        let m = Message::DataChannelOpen(DataChannelOpen { channel_type: ChannelType::Reliable, priority: 0, reliability_parameter: 0, label, protocol });
+        m.marshal().unwrap().to_vec()
+    };
+    let base = vec![open(b"chat".to_vec(), Vec::new()), open(vec![b'x'; 300], b"proto".to_vec()), open(Vec::new(), Vec::new())];
+    let message = (0..base.len(), proptest::collection::vec((0usize..400, any::<u8>()), 0..3), prop_oneof![Just(0usize), 0usize..40], prop_oneof![Just(Vec::new()), proptest::collection::vec(any::<u8>(), 0..32)])
+        .prop_map(move |(i, edits, cut, tail)| {
+            let mut b = base[i].clone();
+            for (at, byte) in edits {
+                let at = at % b.len();
+                b[at] = byte;
+            }
+            b.truncate(b.len().saturating_sub(cut));
+            b.extend(tail);
+            b
+        });
+    let mut runner = TestRunner::new(Config { cases: 3000, failure_persistence: None, ..Config::default() });
+    let counts = std::cell::Cell::new((0u32, 0u32));
+    runner
+        .run(&message, |m| {
+            let (a, r) = counts.get();
+            if !matches!(m.first(), Some(0x02 | 0x03)) {
+                counts.set((a, r + 1)); // dropped before the parser (patch 0025)
+                return Ok(());
+            }
+            match DataChannel::accept(DataChannelConfig::default(), 0, STREAM, PayloadProtocolIdentifier::Dcep, &m) {
+                Ok(dc) => {
+                    let config = dc.config();
+                    assert!(config.label.len() + config.protocol.len() <= m.len(), "a label longer than its message");
+                    counts.set((a + 1, r));
+                }
+                Err(_) => counts.set((a, r + 1)),
+            }
+            Ok(())
+        })
+        .unwrap();
+    let (accepted, refused) = counts.get();
+    eprintln!("3,000 mutated DCEP opens: {accepted} accepted, {refused} refused");
+    assert!(accepted > 0 && refused > 0, "the mutations reach both outcomes");
+}

@@ -230,6 +230,19 @@ impl<'a>
             let stream_id = message.stream_id;
             let transport = msg.transport;
 
+            // webrtc-rs-godot patch: on the wire DCEP has two messages, DATA_CHANNEL_ACK (0x02)
+            // and DATA_CHANNEL_OPEN (0x03) (RFC 8832 8.2.1). rtc-datachannel gives 0x00 and 0x01
+            // to its own internal threshold and close messages, and parsed them from the peer
+            // too: a 1-byte DCEP message 0x00 from a remote peer panicked the connection's
+            // driver (`DataChannelThreshold::unmarshal` reads 5 bytes unchecked). Anything else
+            // is dropped here, before it is parsed.
+            if message.ppi == PayloadProtocolIdentifier::Dcep
+                && !matches!(message.payload.first(), Some(0x02 | 0x03))
+            {
+                debug!("dropped a DCEP message of unknown type on stream {stream_id}");
+                return Ok(());
+            }
+
             // SCTP addresses channels by stream id; everything leaving this handler towards
             // the application is keyed by handle instead.
             let opened = if let Some(data_channel_internal) =

@@ -288,6 +288,32 @@ fn gap_filling_past_the_window_is_aborted() {
     assert_aborted(&victim, sent, PAST_WINDOW_LIMIT / 1256 + 2, "past the receive window");
 }
 
+/// Messages on 5,000 new stream ids: the first streams up to rtc-sctp's `MAX_STREAMS` (2048,
+/// the attacker's own stream included) are created and read, the rest acknowledged and dropped;
+/// the association goes on.
+#[test]
+fn new_streams_past_the_bound_are_acknowledged_and_dropped() {
+    let (mut victim, _attacker, _, data) = connected();
+    let mut forge = Forge::from_data_packet(&data);
+    let mut last_reply = Vec::new();
+    for i in 0..5000u16 {
+        let mut p = BytesMut::from(&forge.data(3, 0, &[1u8; 10])[..]);
+        p[20..22].copy_from_slice(&(100 + i).to_be_bytes()); // a new stream each time
+        last_reply = victim.receive(seal(p));
+    }
+    assert!(victim.aborted.is_none(), "{:?}", victim.aborted);
+    let streams = victim.read_bytes / 10; // "hello" was 5 bytes: the division drops it
+    eprintln!("{streams} new streams read of 5,000");
+    assert_eq!(streams, rtc::sctp::MAX_STREAMS - 1, "the attacker's own stream counts");
+    // Every chunk was acknowledged: the last SACK's cumulative TSN is the last one sent.
+    let mut sacked = last_reply.iter().filter(|p| p.len() >= 28 && p[12] == 3).map(|p| u32::from_be_bytes(p[16..20].try_into().unwrap())).last();
+    if sacked.is_none() {
+        victim.now += Duration::from_millis(50); // the delayed SACK
+        sacked = victim.pump().iter().filter(|p| p.len() >= 28 && p[12] == 3).map(|p| u32::from_be_bytes(p[16..20].try_into().unwrap())).last();
+    }
+    assert_eq!(sacked, Some(forge.next_tsn.wrapping_sub(1)), "every chunk acknowledged");
+}
+
 /// Real packets of the attacker, mutated byte by byte (checksum fixed so they get past it),
 /// and hand-made DATA chunks with odd flags, lengths and stream ids: no panic, and the victim
 /// either goes on or aborts.

@@ -105,7 +105,7 @@ pub(crate) const COTURN: Program = Program {
 };
 
 /// A venv with aiortc, created once under `target/interop`.
-fn aiortc_python() -> Result<PathBuf> {
+pub(crate) fn aiortc_python() -> Result<PathBuf> {
     let venv = root().join("target/interop/venv-aiortc");
     crate::venv::ensure(Path::new("python3"), &venv, AIORTC, |dir| crate::venv::imports(dir, "aiortc, websockets"))
 }

@@ -20,6 +20,7 @@
 //! - `package`: the release zip (`cross`: cross toolchains; `emulated`: the arm64 run).
 //! - `session`: the multi-process multiplayer session (signaling server + 4 Godot processes).
 //! - `interop`: the addon against other WebRTC stacks (aiortc, Chromium, Firefox, coturn; `interop/`).
+//! - `hostile`: an aiortc attacker against a game that reads everything (`hostile/`).
 //! - `bench`: the benchmark run (runners in `bench/`, table and chart by `bench/report`).
 //! - `readme`: the README's generated tables.
 
@@ -30,6 +31,7 @@ mod cross;
 mod debian;
 mod emulated;
 mod godot;
+mod hostile;
 mod interop;
 mod notices;
 mod package;
@@ -52,13 +54,14 @@ fn main() -> ExitCode {
         Some("build") => project::build_extension(release).map(|_| ()),
         Some("godot") => godot::find_or_install().map(|g| println!("{}", g.display())),
         Some("test") => test(),
+        Some("hostile") => hostile::command(&args[1..]),
         // The demo's figures are what players get, so it runs the release build unless asked.
         Some("demo") => demo(!args.iter().any(|a| a == "--debug")),
         Some("package") => package::package(&args[1..]),
         Some("bench") => bench::bench(),
         Some("readme") => readme::update(),
         Some("notices") => notices::generate(),
-        _ => Err("usage: cargo xtask <build [--release] | godot | test | demo [--debug] | bench | readme | package [--cross] [--run-arm64] | notices>".to_string()),
+        _ => Err("usage: cargo xtask <build [--release] | godot | test | demo [--debug] | hostile [--attack NAME] [--seconds N] | bench | readme | package [--cross] [--run-arm64] | notices>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -194,6 +197,19 @@ fn test() -> Result<()> {
         Err(e) => {
             println!("FAIL interop: {e}\n0 passed, 1 failed");
             failures.push(format!("interop: {e}"));
+        }
+    }
+    println!("== Hostile players: an aiortc attacker against a game that reads everything (hostile/)");
+    match hostile::run(&godot, &lib, &signaling, hostile::ATTACKS, 30) {
+        Ok((passed, failed)) => {
+            println!("{passed} passed, {failed} failed");
+            if failed > 0 {
+                failures.push(format!("{failed} hostile-peer attacks failed"));
+            }
+        }
+        Err(e) => {
+            println!("FAIL hostile: {e}\n0 passed, 1 failed");
+            failures.push(format!("hostile: {e}"));
         }
     }
     if failures.is_empty() {

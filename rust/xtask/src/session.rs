@@ -86,8 +86,13 @@ pub(crate) fn wait_line(rx: &mpsc::Receiver<Said>, from: &str, prefixes: &[&str]
 
 /// Starts the signaling server on a free loopback port; returns it and its `ws://` URL.
 pub(crate) fn start_signaling(signaling: &Path, tx: &mpsc::Sender<Said>, rx: &mpsc::Receiver<Said>, logs: &Path) -> Result<(Proc, String)> {
+    start_signaling_with(signaling, &[], tx, rx, logs)
+}
+
+/// [`start_signaling`] with more flags for the server.
+pub(crate) fn start_signaling_with(signaling: &Path, flags: &[&str], tx: &mpsc::Sender<Said>, rx: &mpsc::Receiver<Said>, logs: &Path) -> Result<(Proc, String)> {
     let mut cmd = Command::new(signaling);
-    cmd.args(["--listen", "127.0.0.1:0"]);
+    cmd.args(["--listen", "127.0.0.1:0"]).args(flags);
     let server = spawn(cmd, "signaling", tx, logs)?;
     let line = wait_line(rx, "signaling", &["listening on "], Duration::from_secs(10))?;
     Ok((server, line.trim_start_matches("listening on ").to_string()))

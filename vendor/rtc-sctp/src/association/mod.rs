@@ -102,6 +102,12 @@ pub enum AssociationError {
     ProtocolViolation(String),
 }
 
+/// webrtc-rs-godot patch: the most streams an association holds at once; DATA on a new stream
+/// past it is acknowledged and dropped (`handle_data`). A WebRTC peer uses one per data channel
+/// (webrtc-rs-godot takes 512 from the remote) and a closed one is removed once both sides
+/// reset it, so this is only reached by a peer that opens streams it never closes.
+pub const MAX_STREAMS: usize = 2048;
+
 /// Events of interest to the application
 #[derive(Debug)]
 #[non_exhaustive]
@@ -236,6 +242,11 @@ pub struct Association {
 
     // Congestion control parameters
     max_receive_buffer_size: u32,
+    /// webrtc-rs-godot patch: the window cost of every stream's reassembly queue, kept by the
+    /// queues (`ReassemblyQueue::share_total`).
+    reassembly_cost: Arc<std::sync::atomic::AtomicUsize>,
+    /// webrtc-rs-godot patch: whether `MAX_STREAMS` was reached and said so.
+    streams_capped_logged: bool,
     /// webrtc-rs-godot patch: the receiver window credit our last SACK advertised.
     advertised_rwnd: u32,
     // my congestion window size
@@ -333,6 +344,8 @@ impl Default for Association {
 
             // Congestion control parameters
             max_receive_buffer_size: 0,
+            reassembly_cost: Arc::default(),
+            streams_capped_logged: false,
             advertised_rwnd: 0,
             // my congestion window size
             cwnd: 0,
@@ -409,6 +422,8 @@ impl Association {
             side,
             handshake_completed: false,
             max_receive_buffer_size: config.max_receive_buffer_size(),
+            reassembly_cost: Arc::default(),
+            streams_capped_logged: false,
             advertised_rwnd: config.max_receive_buffer_size(),
             max_message_size: config.max_message_size(),
             my_max_num_outbound_streams: config.max_num_outbound_streams(),
@@ -1376,7 +1391,22 @@ impl Association {
         let can_push = self.payload_queue.can_push(d, self.peer_last_tsn);
         let mut stream_handle_data = false;
         if can_push {
-            if self.get_or_create_stream(d.stream_identifier).is_some() {
+            // webrtc-rs-godot patch: a new stream past `MAX_STREAMS` is not created; its chunk
+            // is acknowledged (within the window) and dropped, as for a stopped stream. Every
+            // DATA on a new stream id created a stream for good: a peer opening data channels
+            // on 32,000 ids that it never closed made a 20 MB table of them.
+            if !self.streams.contains_key(&d.stream_identifier) && self.streams.len() >= MAX_STREAMS {
+                if !self.streams_capped_logged {
+                    self.streams_capped_logged = true;
+                    warn!(
+                        "[{}] the peer used more than {MAX_STREAMS} streams at once: data on new ones is dropped",
+                        self.side
+                    );
+                }
+                if self.held_cost() < self.receive_limit() {
+                    self.payload_queue.push(d.clone(), self.peer_last_tsn);
+                }
+            } else if self.get_or_create_stream(d.stream_identifier).is_some() {
                 // webrtc-rs-godot patch: what the held chunks cost, overhead included, against
                 // the window and its slack (`receive_limit`), rather than their payload against
                 // the window: 1-byte fragments held a million chunks in a 1 MiB window.
@@ -2254,6 +2284,8 @@ impl Association {
 
         s.generation = self.next_stream_generation;
         self.next_stream_generation = self.next_stream_generation.wrapping_add(1);
+        // webrtc-rs-godot patch: the stream's queue counts in the association's window use.
+        s.reassembly_queue.share_total(self.reassembly_cost.clone());
 
         if accept {
             self.stream_queue.push_back(stream_identifier);
@@ -2323,12 +2355,8 @@ impl Association {
     /// webrtc-rs-godot patch: the receive window's use: the streams' reassembly queues (payload
     /// and `CHUNK_OVERHEAD` per fragment) and the chunks `payload_queue` keeps above a gap.
     fn held_cost(&self) -> usize {
-        let queued: usize = self
-            .streams
-            .values()
-            .map(|s| s.reassembly_queue.get_window_cost())
-            .sum();
-        queued + self.payload_queue.len() * CHUNK_OVERHEAD
+        self.reassembly_cost.load(std::sync::atomic::Ordering::Relaxed)
+            + self.payload_queue.len() * CHUNK_OVERHEAD
     }
 
     /// webrtc-rs-godot patch: what the held chunks may cost before new ones are dropped: the

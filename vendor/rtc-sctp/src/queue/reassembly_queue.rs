@@ -5,6 +5,8 @@ use shared::error::{Error, Result};
 
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// A chunk of data from the stream
 #[derive(Debug, PartialEq)]
@@ -192,6 +194,12 @@ pub(crate) struct ReassemblyQueue {
     /// webrtc-rs-godot patch: the fragments queued (`ordered`, `unordered` and
     /// `unordered_chunks`), each charged `CHUNK_OVERHEAD` against the receive window.
     n_chunks: usize,
+    /// webrtc-rs-godot patch: the window cost of every queue of the association (shared, see
+    /// `share_total`), kept up to date by each queue so the association need not sum its
+    /// streams per chunk (a peer that opens thousands of streams made that a hot loop), and
+    /// this queue's part of it.
+    total: Arc<AtomicUsize>,
+    reported: usize,
     /// Monotonic counter stamped onto each reassembled message so `read` can tell which of a
     /// ready ordered and a ready unordered message arrived first.
     next_arrival: u64,
@@ -212,6 +220,8 @@ impl ReassemblyQueue {
             unordered_chunks: vec![],
             n_bytes: 0,
             n_chunks: 0,
+            total: Arc::default(),
+            reported: 0,
             next_arrival: 0,
         }
     }
@@ -231,6 +241,12 @@ impl ReassemblyQueue {
     /// fragments are matched around the one that arrived instead of by a scan of every queued
     /// fragment, so a push costs O(log n + fragments of its message).
     pub(crate) fn try_push(&mut self, chunk: ChunkPayloadData, max_message_size: usize) -> Result<bool> {
+        let pushed = self.push_chunk(chunk, max_message_size);
+        self.sync_total();
+        pushed
+    }
+
+    fn push_chunk(&mut self, chunk: ChunkPayloadData, max_message_size: usize) -> Result<bool> {
         if chunk.stream_identifier != self.si {
             return Ok(false);
         }
@@ -396,6 +412,7 @@ impl ReassemblyQueue {
 
         self.subtract_num_bytes(chunks.len());
         self.n_chunks = self.n_chunks.saturating_sub(chunks.chunks.len());
+        self.sync_total();
 
         Some(chunks)
     }
@@ -410,6 +427,7 @@ impl ReassemblyQueue {
             .fold((0, 0), |(n, k), s| (n + s.len(), k + s.chunks.len()));
         self.subtract_num_bytes(num_bytes);
         self.n_chunks = self.n_chunks.saturating_sub(num_chunks);
+        self.sync_total();
 
         self.ordered
             .retain(|s| !sna16lte(s.ssn, last_ssn) || s.is_complete());
@@ -439,6 +457,7 @@ impl ReassemblyQueue {
             }
             self.unordered_chunks.drain(..(last_idx + 1) as usize);
             self.n_chunks = self.n_chunks.saturating_sub((last_idx + 1) as usize);
+            self.sync_total();
         }
     }
 
@@ -449,6 +468,7 @@ impl ReassemblyQueue {
         self.unordered_chunks.clear();
         self.n_bytes = 0;
         self.n_chunks = 0;
+        self.sync_total();
     }
 
     pub(crate) fn subtract_num_bytes(&mut self, n_bytes: usize) {
@@ -472,6 +492,32 @@ impl ReassemblyQueue {
     /// `CHUNK_OVERHEAD` per fragment.
     pub(crate) fn get_window_cost(&self) -> usize {
         self.n_bytes + self.n_chunks * CHUNK_OVERHEAD
+    }
+
+    /// webrtc-rs-godot patch: makes this queue count its window cost in `total` (the
+    /// association's), from now on.
+    pub(crate) fn share_total(&mut self, total: Arc<AtomicUsize>) {
+        self.total.fetch_sub(self.reported, Ordering::Relaxed);
+        total.fetch_add(self.reported, Ordering::Relaxed);
+        self.total = total;
+    }
+
+    /// webrtc-rs-godot patch: brings `total` up to date after a change of this queue.
+    fn sync_total(&mut self) {
+        let cost = self.get_window_cost();
+        if cost >= self.reported {
+            self.total.fetch_add(cost - self.reported, Ordering::Relaxed);
+        } else {
+            self.total.fetch_sub(self.reported - cost, Ordering::Relaxed);
+        }
+        self.reported = cost;
+    }
+}
+
+/// webrtc-rs-godot patch: a queue dropped with its stream leaves the association's total.
+impl Drop for ReassemblyQueue {
+    fn drop(&mut self) {
+        self.total.fetch_sub(self.reported, Ordering::Relaxed);
     }
 }
 

@@ -136,7 +136,8 @@ impl<'a> DataChannelHandler<'a> {
     ) -> Result<()> {
         if !self.ctx.refused_logged {
             self.ctx.refused_logged = true;
-            warn!(
+            // An error, not a warning: a game developer should hear of a hostile peer.
+            log::error!(
                 "refused a data channel the remote peer opened (stream {}): past the bound of {} \
                  {bound} (further refusals on this connection are not logged)",
                 message.stream_id,

@@ -3,20 +3,22 @@
 
 use crate::Server;
 use crate::protocol::{self, Event, Refusal, Request};
+use crate::outbox::{self, Mailbox, Queued};
 use crate::store::{Outbox, Outgoing, Seat, Store};
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
-use tokio::sync::mpsc;
+use tokio::sync::oneshot;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// Refused messages tolerated before the client is dropped.
 const MAX_REFUSALS: u32 = 20;
 
-/// How long a closing connection waits for the client's close reply.
+/// How long a closing connection waits for its close frame to go out, and for the client's reply.
 const LINGER: Duration = Duration::from_secs(1);
 
 /// Bytes read from the socket at once. Signaling messages are small (an SDP is 1-3 KiB), and
@@ -24,17 +26,17 @@ const LINGER: Duration = Duration::from_secs(1);
 /// client cost 130 KiB. Longer messages grow the buffer as they need.
 const READ_BUFFER: usize = 2048;
 
-/// Queued output a client may leave unread before it is dropped.
-const MAX_UNSENT: usize = 1 << 20;
+/// What tungstenite may hold unwritten: one message at a time is handed to it (the outbox
+/// holds the rest), so this is never reached by a message the server relays.
+const MAX_WRITE_BUFFER: usize = 1 << 20;
 
 /// The WebSocket settings of every connection.
 pub fn websocket_config(max_message_bytes: usize) -> WebSocketConfig {
     let mut config = WebSocketConfig::default();
     config.read_buffer_size = READ_BUFFER;
-    // Messages go out as they come (no batching buffer); a client that stops reading is dropped
-    // once this much waits for it.
+    // Messages go out as they come (no batching buffer).
     config.write_buffer_size = 0;
-    config.max_write_buffer_size = MAX_UNSENT;
+    config.max_write_buffer_size = MAX_WRITE_BUFFER;
     config.max_message_size = Some(max_message_bytes);
     config.max_frame_size = Some(max_message_bytes);
     config
@@ -54,19 +56,47 @@ pub async fn serve<S: Store>(server: Arc<Server<S>>, stream: TcpStream) {
     server.clients.fetch_sub(1, Ordering::AcqRel);
 }
 
-fn text(event: &Event) -> Message {
-    Message::Text(event.to_json().into())
+type Socket = tokio_tungstenite::WebSocketStream<TcpStream>;
+
+/// A reader and a writer, each its own future in this task: the reader goes on reading,
+/// answering and heartbeating while a write waits for a slow client, and the writer gives up
+/// on a client that does not take a message in time.
+async fn run<S: Store>(server: &Server<S>, ws: Socket) {
+    let (sink, stream) = ws.split();
+    let (outbox, mailbox) = Outbox::new(server.limits.max_unsent_bytes);
+    let (gone, writer_gone) = oneshot::channel::<()>();
+    tokio::join!(read(server, stream, outbox, writer_gone), write(sink, mailbox, server.limits.send_timeout, gone));
 }
 
-async fn run<S: Store>(server: &Server<S>, ws: tokio_tungstenite::WebSocketStream<TcpStream>) {
-    let (mut sink, mut stream) = ws.split();
-    let (outbox, mut outgoing) = mpsc::unbounded_channel::<Outgoing>();
+/// Writes what is queued until the close frame, or until the client does not take a message
+/// within `timeout`. Dropping `gone` tells the reader.
+async fn write(mut sink: SplitSink<Socket, Message>, mut mailbox: Mailbox, timeout: Duration, gone: oneshot::Sender<()>) {
+    while let Some(item) = mailbox.next().await {
+        let (message, wait, last) = match item {
+            Queued::Text(t) => (Message::Text(t.into()), timeout, false),
+            Queued::Ping(p) => (Message::Ping(p.into()), timeout, false),
+            Queued::Close => (Message::Close(None), LINGER, true),
+        };
+        if !matches!(tokio::time::timeout(wait, sink.send(message)).await, Ok(Ok(()))) || last {
+            break;
+        }
+    }
+    drop(gone);
+}
+
+/// Reads and handles the client's messages until the connection is to end, leaves the lobby
+/// (unless the seat lives on elsewhere), then queues the close frame and waits (bounded) for
+/// the client's reply to it.
+async fn read<S: Store>(server: &Server<S>, mut stream: SplitStream<Socket>, outbox: Outbox, mut writer_gone: oneshot::Receiver<()>) {
     let mut seat: Option<Seat> = None;
     let mut tokens = server.limits.burst as f64;
     let mut refill = Instant::now();
     let mut refusals = 0u32;
     let mut heartbeat = tokio::time::interval(server.limits.heartbeat);
-    let mut last_heard = Instant::now();
+    // Pongs count only if they carry the payload of one of the last two pings: a client that
+    // does not read cannot know it.
+    let mut pings = [[0u8; 8]; 2];
+    let mut last_pong = Instant::now();
     let connected = Instant::now();
     let mut stopping = server.stopping.clone();
 
@@ -75,22 +105,27 @@ async fn run<S: Store>(server: &Server<S>, ws: tokio_tungstenite::WebSocketStrea
             msg = stream.next() => {
                 let text = match msg {
                     Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Binary(_))) => { let _ = outbox.send(Outgoing::Event(Refusal::new("bad_message", "messages are JSON text").to_event())); refusals += 1; continue }
+                    Some(Ok(Message::Binary(_))) => { outbox.send(Outgoing::Event(Refusal::new("bad_message", "messages are JSON text").to_event())); refusals += 1; continue }
                     Some(Ok(Message::Close(_))) | None => break,
-                    Some(Ok(_)) => { last_heard = Instant::now(); continue } // ping / pong
+                    Some(Ok(Message::Pong(p))) => {
+                        if pings.iter().any(|sent| p[..] == sent[..]) {
+                            last_pong = Instant::now();
+                        }
+                        continue;
+                    }
+                    Some(Ok(_)) => continue, // ping (tungstenite answers it) or a raw frame
                     Some(Err(e)) => {
                         // Oversized messages end here too: say why before closing.
-                        let _ = sink.send(self::text(&Refusal::new("too_large_or_broken", e.to_string()).to_event())).await;
+                        outbox.send(Outgoing::Event(Refusal::new("too_large_or_broken", e.to_string()).to_event()));
                         break;
                     }
                 };
-                last_heard = Instant::now();
                 // Token bucket: `burst` at once, `per_second` sustained.
                 let now = Instant::now();
                 tokens = (tokens + now.duration_since(refill).as_secs_f64() * server.limits.per_second as f64).min(server.limits.burst as f64);
                 refill = now;
                 if tokens < 1.0 {
-                    let _ = sink.send(self::text(&Refusal::new("rate_limited", "too many messages").to_event())).await;
+                    outbox.send(Outgoing::Event(Refusal::new("rate_limited", "too many messages").to_event()));
                     break;
                 }
                 tokens -= 1.0;
@@ -99,37 +134,28 @@ async fn run<S: Store>(server: &Server<S>, ws: tokio_tungstenite::WebSocketStrea
                     Ok(false) => break,
                     Err(refusal) => {
                         refusals += 1;
-                        let _ = outbox.send(Outgoing::Event(refusal.to_event()));
+                        outbox.send(Outgoing::Event(refusal.to_event()));
                     }
                 }
                 if refusals > MAX_REFUSALS {
-                    let _ = outbox.send(Outgoing::Event(Refusal::new("too_many_errors", "too many refused messages").to_event()));
+                    outbox.send(Outgoing::Event(Refusal::new("too_many_errors", "too many refused messages").to_event()));
                     break;
                 }
             }
-            Some(out) = outgoing.recv() => {
-                let event = match out {
-                    Outgoing::Event(event) => event,
-                    Outgoing::Superseded => {
-                        seat = None; // it lives on in the connection that resumed it
-                        break;
-                    }
-                };
-                if sink.send(text(&event)).await.is_err() {
-                    break;
+            why = outbox.ended() => {
+                if why & (outbox::SUPERSEDED | outbox::LOBBY_CLOSED) != 0 {
+                    // The seat lives on in the connection that resumed it, or the lobby is gone.
+                    seat = None;
                 }
-                if event == Event::LobbyClosed {
-                    seat = None; // the lobby is gone already
-                    break;
-                }
+                break; // else the client does not keep up: it leaves
             }
+            _ = &mut writer_gone => break, // the client did not take a message in time
             _ = heartbeat.tick() => {
-                if last_heard.elapsed() > server.limits.idle_limit || (seat.is_none() && connected.elapsed() > server.limits.join_limit) {
+                if last_pong.elapsed() > server.limits.idle_limit || (seat.is_none() && connected.elapsed() > server.limits.join_limit) {
                     break;
                 }
-                if sink.send(Message::Ping(Vec::new().into())).await.is_err() {
-                    break;
-                }
+                pings = [pings[1], getrandom::u64().unwrap_or(0).to_le_bytes()];
+                outbox.ping(pings[1].to_vec());
             }
             _ = crate::stopped(&mut stopping) => {
                 // The instance stops: the seat stays in the shared store for the client to resume
@@ -142,14 +168,11 @@ async fn run<S: Store>(server: &Server<S>, ws: tokio_tungstenite::WebSocketStrea
     if let Some(seat) = seat {
         server.store.leave(&seat).await;
     }
-    // Flush what is queued (e.g. the last error), then close.
-    while let Ok(Outgoing::Event(event)) = outgoing.try_recv() {
-        let _ = sink.send(text(&event)).await;
-    }
-    let _ = sink.send(Message::Close(None)).await;
+    // What is queued goes first (e.g. the last error), then the close frame.
+    outbox.close();
     // Read on until the client answers the close (bounded): closing a socket with unread input
     // resets the connection, and the client would lose the error that says why it was dropped.
-    let _ = tokio::time::timeout(LINGER, async { while let Some(Ok(_)) = stream.next().await {} }).await;
+    let _ = tokio::time::timeout(2 * LINGER, async { while let Some(Ok(_)) = stream.next().await {} }).await;
 }
 
 /// Handles one message. `Ok(false)` ends the connection.
@@ -157,9 +180,7 @@ async fn handle<S: Store>(server: &Server<S>, seat: &mut Option<Seat>, text: &st
     let request = protocol::parse(text)?;
     let joined = || seat.as_ref().ok_or_else(|| Refusal::new("not_joined", "join a lobby first"));
     match request {
-        Request::Ping => {
-            let _ = outbox.send(Outgoing::Event(Event::Pong));
-        }
+        Request::Ping => outbox.send(Outgoing::Event(Event::Pong)),
         Request::Join { .. } | Request::Resume { .. } if seat.is_some() => {
             return Err(Refusal::new("already_joined", "leave this lobby before joining another"));
         }

@@ -10,17 +10,19 @@
 //! # Structure
 //! - [`protocol`]: the messages ([`protocol::Request`], [`protocol::Event`]) and refusals.
 //! - [`limits`]: [`Limits`], set by flags.
-//! - [`store`]: the [`store::Store`] trait a connection talks to.
+//! - [`store`]: the [`store::Store`] trait a connection talks to, and its [`store::Outbox`]
+//!   (`outbox`: one connection's output, bounded in bytes).
 //! - [`memory`]: [`memory::MemoryStore`], the embedded default.
 //! - [`redis_store`]: [`redis_store::RedisStore`], lobbies shared through Redis; its scripts in
 //!   `redis_lua`.
-//! - `client`: one connection's task.
+//! - `client`: one connection's task: a reader and a writer.
 //! - [`fd_limit`]: raising the open-file limit to the client count.
 
 mod client;
 pub mod fd_limit;
 pub mod limits;
 pub mod memory;
+mod outbox;
 pub mod protocol;
 mod redis_lua;
 pub mod redis_store;
@@ -47,7 +49,7 @@ pub struct Server<S> {
 }
 
 /// Accepts connections until `stop` becomes true, then closes them (their seats stay in a
-/// shared store, for the clients to resume elsewhere) and returns.
+/// shared store, for the clients to resume elsewhere) and returns, within [`STOP_WITHIN`].
 pub async fn serve<S: Store>(listener: TcpListener, store: S, limits: Limits, mut stop: watch::Receiver<bool>) {
     let server = Arc::new(Server { store, limits, clients: AtomicUsize::new(0), stopping: stop.clone() });
     let mut tasks = tokio::task::JoinSet::new();
@@ -69,8 +71,15 @@ pub async fn serve<S: Store>(listener: TcpListener, store: S, limits: Limits, mu
         }
     }
     drop(listener);
-    while tasks.join_next().await.is_some() {}
+    // Connections close by themselves within about 2 * LINGER; one stuck elsewhere (a
+    // handshake that never ends, a store that does not answer) is cut so that stopping takes
+    // a bounded time whatever clients do.
+    let _ = tokio::time::timeout(STOP_WITHIN, async { while tasks.join_next().await.is_some() {} }).await;
+    tasks.shutdown().await;
 }
+
+/// How long a stopping instance waits for its connections to close.
+const STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Resolves when `stop` turns true (never if its sender is gone without doing so).
 pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {

@@ -8,7 +8,8 @@ use webrtc_rs_signaling::memory::MemoryStore;
 use webrtc_rs_signaling::redis_store::RedisStore;
 
 const USAGE: &str = "usage: webrtc-rs-signaling [--listen ADDR] [--max-clients N] [--max-lobbies N] [--max-lobby-size N] \
-[--max-message-bytes N] [--per-second N] [--burst N] [--heartbeat-ms N] [--idle-ms N] [--join-ms N] [--redis URL] [--resume-ms N]";
+[--max-message-bytes N] [--per-second N] [--burst N] [--heartbeat-ms N] [--idle-ms N] [--join-ms N] [--send-timeout-ms N] \
+[--max-unsent-bytes N] [--redis URL] [--resume-ms N]";
 
 struct Args {
     listen: String,
@@ -43,6 +44,8 @@ fn parse_args() -> Result<Args, String> {
             "--heartbeat-ms" => l.heartbeat = ms(&value()?)?,
             "--idle-ms" => l.idle_limit = ms(&value()?)?,
             "--join-ms" => l.join_limit = ms(&value()?)?,
+            "--send-timeout-ms" => l.send_timeout = ms(&value()?)?,
+            "--max-unsent-bytes" => l.max_unsent_bytes = num(&arg, value()?)?,
             "--redis" => a.redis = Some(value()?),
             "--resume-ms" => a.resume = ms(&value()?)?,
             "-h" | "--help" => return Err(USAGE.into()),
@@ -111,7 +114,8 @@ async fn main() -> ExitCode {
             };
             println!("listening on ws://{address}");
             webrtc_rs_signaling::serve(listener, store.clone(), args.limits, stop).await;
-            store.stop().await;
+            // Bounded: a Redis that does not answer must not hold up the exit.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), store.stop()).await;
         }
     }
     ExitCode::SUCCESS

@@ -17,7 +17,7 @@ struct Lobby {
 impl Lobby {
     fn send_all(&self, event: Event) {
         for out in self.peers.values() {
-            let _ = out.send(Outgoing::Event(event.clone()));
+            out.send(Outgoing::Event(event.clone()));
         }
     }
 }
@@ -73,7 +73,7 @@ impl MemoryStore {
         let lobby = lobbies.get_mut(&code).expect("lobby exists");
         let peers: Vec<PeerId> = lobby.peers.keys().copied().collect();
         lobby.send_all(Event::PeerJoined { id });
-        let _ = outbox.send(Outgoing::Event(Event::Joined { lobby: code.clone(), id, mesh: lobby.mesh, peers, resume: None }));
+        outbox.send(Outgoing::Event(Event::Joined { lobby: code.clone(), id, mesh: lobby.mesh, peers, resume: None }));
         lobby.peers.insert(id, outbox.clone());
         Ok(Seat { lobby: code, id, mesh: lobby.mesh, session: 0 })
     }
@@ -93,7 +93,7 @@ impl Store for MemoryStore {
         let lobbies = self.lobbies();
         let lobby = lobbies.get(&from.lobby).ok_or_else(|| Refusal::new("not_joined", "your lobby is gone"))?;
         let out = lobby.peers.get(&to).ok_or_else(|| Refusal::new("unknown_peer", format!("no peer {to} in your lobby")))?;
-        let _ = out.send(Outgoing::Event(Event::relayed(kind, from.id, data)));
+        out.send(Outgoing::Event(Event::relayed(kind, from.id, data)));
         Ok(())
     }
 

@@ -166,7 +166,7 @@ impl Inner {
         }
         let lobby = local.entry(code.to_string()).or_default();
         if let Some(old) = lobby.peers.insert(id, peer) {
-            let _ = old.outbox.send(Outgoing::Superseded);
+            old.outbox.send(Outgoing::Superseded);
         }
         Ok(true)
     }
@@ -197,7 +197,7 @@ impl Inner {
             let id = PeerId::try_from(envelope.to as u64).ok();
             if let Some(id) = id.filter(|id| lobby.peers.get(id).is_some_and(|p| p.session != session)) {
                 let peer = lobby.peers.remove(&id).expect("present");
-                let _ = peer.outbox.send(Outgoing::Superseded);
+                peer.outbox.send(Outgoing::Superseded);
             }
         }
         let Some(event) = envelope.event else { return };
@@ -213,7 +213,7 @@ impl Inner {
                 peer.welcomed = true;
             }
             if wanted && peer.welcomed {
-                let _ = peer.outbox.send(Outgoing::Event(event.clone()));
+                peer.outbox.send(Outgoing::Event(event.clone()));
             }
         }
         if event == Event::LobbyClosed {

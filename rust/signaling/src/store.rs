@@ -1,22 +1,11 @@
 //! Where lobbies live: one process's memory ([`crate::memory`]) or Redis, shared by instances
 //! ([`crate::redis_store`]). A connection talks to its store only through [`Store`].
 
-use crate::protocol::{Event, PeerId, Refusal, RelayKind};
+use crate::protocol::{PeerId, Refusal, RelayKind};
 use serde_json::Value;
 use std::future::Future;
-use tokio::sync::mpsc::UnboundedSender;
 
-/// What the store sends to one connection.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outgoing {
-    /// A message for the client.
-    Event(Event),
-    /// The seat was resumed by another connection: close this one without leaving.
-    Superseded,
-}
-
-/// The queue of one connection's outgoing messages.
-pub type Outbox = UnboundedSender<Outgoing>;
+pub use crate::outbox::{Outbox, Outgoing};
 
 /// Where a client is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 
 use crate::Server;
 use crate::protocol::{self, Event, Refusal, Request};
+use crate::rate_limit::TokenBucket;
 use crate::outbox::{self, Mailbox, Queued};
 use crate::store::{Outbox, Outgoing, Seat, Store};
 use futures_util::stream::{SplitSink, SplitStream};
@@ -89,8 +90,7 @@ async fn write(mut sink: SplitSink<Socket, Message>, mut mailbox: Mailbox, timeo
 /// the client's reply to it.
 async fn read<S: Store>(server: &Server<S>, mut stream: SplitStream<Socket>, outbox: Outbox, mut writer_gone: oneshot::Receiver<()>) {
     let mut seat: Option<Seat> = None;
-    let mut tokens = server.limits.burst as f64;
-    let mut refill = Instant::now();
+    let mut rate = TokenBucket::new(server.limits.burst, server.limits.per_second, Instant::now());
     let mut refusals = 0u32;
     let mut heartbeat = tokio::time::interval(server.limits.heartbeat);
     // Pongs count only if they carry the payload of one of the last two pings: a client that
@@ -103,33 +103,32 @@ async fn read<S: Store>(server: &Server<S>, mut stream: SplitStream<Socket>, out
     loop {
         tokio::select! {
             msg = stream.next() => {
-                let text = match msg {
-                    Some(Ok(Message::Text(t))) => t,
-                    Some(Ok(Message::Binary(_))) => { outbox.send(Outgoing::Event(Refusal::new("bad_message", "messages are JSON text").to_event())); refusals += 1; continue }
+                let msg = match msg {
                     Some(Ok(Message::Close(_))) | None => break,
-                    Some(Ok(Message::Pong(p))) => {
-                        if pings.iter().any(|sent| p[..] == sent[..]) {
-                            last_pong = Instant::now();
-                        }
-                        continue;
-                    }
-                    Some(Ok(_)) => continue, // ping (tungstenite answers it) or a raw frame
+                    Some(Ok(msg)) => msg,
                     Some(Err(e)) => {
                         // Oversized messages end here too: say why before closing.
                         outbox.send(Outgoing::Event(Refusal::new("too_large_or_broken", e.to_string()).to_event()));
                         break;
                     }
                 };
-                // Token bucket: `burst` at once, `per_second` sustained.
-                let now = Instant::now();
-                tokens = (tokens + now.duration_since(refill).as_secs_f64() * server.limits.per_second as f64).min(server.limits.burst as f64);
-                refill = now;
-                if tokens < 1.0 {
+                // Every frame counts, pings and binary ones too: each costs the server work.
+                if !rate.take(Instant::now()) {
                     outbox.send(Outgoing::Event(Refusal::new("rate_limited", "too many messages").to_event()));
                     break;
                 }
-                tokens -= 1.0;
-                match handle(server, &mut seat, &text, &outbox).await {
+                let outcome = match msg {
+                    Message::Text(text) => handle(server, &mut seat, &text, &outbox).await,
+                    Message::Binary(_) => Err(Refusal::new("bad_message", "messages are JSON text")),
+                    Message::Pong(p) => {
+                        if pings.iter().any(|sent| p[..] == sent[..]) {
+                            last_pong = Instant::now();
+                        }
+                        continue;
+                    }
+                    _ => continue, // ping (tungstenite answers it) or a raw frame
+                };
+                match outcome {
                     Ok(true) => {}
                     Ok(false) => break,
                     Err(refusal) => {

@@ -9,7 +9,7 @@
 //!
 //! # Structure
 //! - [`protocol`]: the messages ([`protocol::Request`], [`protocol::Event`]) and refusals.
-//! - [`limits`]: [`Limits`], set by flags.
+//! - [`limits`]: [`Limits`], set by flags; `rate_limit`: the token bucket that enforces rates.
 //! - [`store`]: the [`store::Store`] trait a connection talks to, and its [`store::Outbox`]
 //!   (`outbox`: one connection's output, bounded in bytes).
 //! - [`memory`]: [`memory::MemoryStore`], the embedded default.
@@ -24,6 +24,7 @@ pub mod limits;
 pub mod memory;
 mod outbox;
 pub mod protocol;
+mod rate_limit;
 mod redis_lua;
 pub mod redis_store;
 pub mod store;

@@ -152,3 +152,34 @@ async fn sigterm_finishes_in_5_s_whatever_clients_do() {
     stop.store(true, Ordering::Relaxed);
     drop(slow);
 }
+
+/// Sends `frames` as fast as it can, then returns what came back before the server closed.
+async fn flood_frames(ws: &mut Ws, frame: Message, frames: usize) -> Vec<String> {
+    for _ in 0..frames {
+        if ws.send(frame.clone()).await.is_err() {
+            break;
+        }
+    }
+    let mut replies = Vec::new();
+    while let Some(v) = recv(ws).await {
+        replies.push(v["code"].as_str().unwrap_or(v["type"].as_str().unwrap_or("")).to_string());
+    }
+    replies
+}
+
+#[tokio::test]
+async fn binary_and_ping_floods_are_cut() {
+    let server = start(&[]);
+    // Binary frames are refused messages: the error budget ends the connection.
+    let mut binary = connect(&server).await;
+    let replies = flood_frames(&mut binary, Message::Binary(vec![0u8; 16].into()), 5000).await;
+    assert!(replies.len() <= 30, "{} replies to binary frames", replies.len());
+    assert_eq!(replies.last().map(String::as_str), Some("too_many_errors"), "{replies:?}");
+    // Pings (answered by the WebSocket layer) count against the rate limit.
+    let mut pings = connect(&server).await;
+    let replies = flood_frames(&mut pings, Message::Ping(Vec::new().into()), 5000).await;
+    assert_eq!(replies, ["rate_limited"]);
+    // Others are still served.
+    let mut fresh = connect(&server).await;
+    assert_eq!(join(&mut fresh, "", true).await["type"], "joined");
+}

@@ -89,6 +89,11 @@ fn unavailable(e: redis::RedisError) -> Refusal {
     Refusal::new("unavailable", format!("the lobby store is unreachable, try again: {e}"))
 }
 
+/// The random part of a resume token: 32 hex digits ([`Random::token`]).
+fn valid_secret(secret: &str) -> bool {
+    secret.len() == 32 && secret.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// Lobby codes are 6 characters of the code alphabet; anything else names no lobby.
 fn valid_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(&b))
@@ -384,16 +389,26 @@ impl Store for RedisStore {
         let inner = &self.inner;
         let bad = || Refusal::new("bad_resume", "no seat for this token (it ended, or the token is wrong)");
         let mut parts = token.split('.');
-        let (Some(code), Some(id), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+        let (Some(code), Some(id), Some(secret), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
         let id = id.parse::<u64>().ok().and_then(|n| PeerId::try_from(n).ok()).ok_or_else(bad)?;
-        if !valid_code(code) {
+        if !valid_code(code) || !valid_secret(secret) {
+            return Err(bad());
+        }
+        let mut conn = inner.conn.clone();
+        // The token first: a wrong one must not close the seat's connection here (hold) or
+        // anywhere (the script's kick), nor be kept to be put back after a Redis restart.
+        let s = &inner.scripts.check;
+        let valid: i64 = s.arg(code).arg(id.get()).arg(token).invoke_async(&mut conn).await.map_err(unavailable)?;
+        if valid != 1 {
             return Err(bad());
         }
         let session = inner.session();
-        inner.hold(code, id, LocalPeer::new(session, token.to_string(), outbox), false)?;
-        let mut conn = inner.conn.clone();
+        // A new token each time: one seen (or stolen) once does not work again.
+        let new_token = format!("{code}.{id}.{}", inner.random.token());
+        inner.hold(code, id, LocalPeer::new(session, new_token.clone(), outbox), false)?;
         let s = &inner.scripts.resume;
-        let result: redis::RedisResult<String> = s.arg(code).arg(id.get()).arg(token).arg(&inner.instance).arg(session).invoke_async(&mut conn).await;
+        let result: redis::RedisResult<String> =
+            s.arg(code).arg(id.get()).arg(token).arg(&inner.instance).arg(session).arg(&new_token).invoke_async(&mut conn).await;
         let mesh = match result.as_deref() {
             Ok("ok:1") => true,
             Ok("ok:0") => false,

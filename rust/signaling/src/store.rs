@@ -53,24 +53,18 @@ pub(crate) fn check_relay(mesh: bool, from: PeerId, to: PeerId) -> Result<(), Re
     Ok(())
 }
 
-/// Random numbers for codes, ids and tokens: SipHash of a counter under the process's random
-/// keys, unpredictable without them.
-pub(crate) struct Random {
-    state: std::collections::hash_map::RandomState,
-    counter: std::sync::atomic::AtomicU64,
-}
+/// Random numbers for codes, ids, sessions and tokens, from the OS's CSPRNG: a stranger who
+/// saw any number of them cannot tell the next.
+pub(crate) struct Random;
 
 impl Random {
     pub(crate) fn new() -> Self {
-        Self { state: Default::default(), counter: Default::default() }
+        Self
     }
 
     pub(crate) fn next(&self) -> u64 {
-        use std::hash::{BuildHasher, Hasher};
-        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut h = self.state.build_hasher();
-        h.write_u64(n);
-        h.finish()
+        // getrandom(2) fails only before the kernel's pool is seeded at boot, or not at all.
+        getrandom::u64().expect("the OS's random number generator")
     }
 
     /// A lobby code: 6 characters without look-alikes.

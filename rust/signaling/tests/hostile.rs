@@ -183,3 +183,18 @@ async fn binary_and_ping_floods_are_cut() {
     let mut fresh = connect(&server).await;
     assert_eq!(join(&mut fresh, "", true).await["type"], "joined");
 }
+
+#[tokio::test]
+async fn a_forged_resume_without_redis_changes_nothing() {
+    let server = start(&[]);
+    let mut host = connect(&server).await;
+    let code = join(&mut host, "", false).await["lobby"].as_str().unwrap().to_string();
+    let mut client = connect(&server).await;
+    let cid = join(&mut client, &code, false).await["id"].as_u64().unwrap();
+    assert_eq!(recv(&mut host).await.unwrap(), json!({"type": "peer_joined", "id": cid}));
+    let mut forger = connect(&server).await;
+    send(&mut forger, json!({"type": "resume", "token": format!("{code}.1.forged")})).await;
+    assert_eq!(recv(&mut forger).await.unwrap()["code"], "bad_resume");
+    send(&mut client, json!({"type": "offer", "to": 1, "data": {"sdp": "after"}})).await;
+    assert_eq!(recv(&mut host).await.unwrap(), json!({"type": "offer", "from": cid, "data": {"sdp": "after"}}), "the host is still there");
+}

@@ -13,7 +13,11 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::sync::oneshot;
+use crate::address::Slot;
+use std::net::IpAddr;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::server::{ErrorResponse, Request as Handshake, Response};
+use tokio_tungstenite::tungstenite::http::StatusCode;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 /// Refused messages tolerated before the client is dropped.
@@ -43,18 +47,45 @@ pub fn websocket_config(max_message_bytes: usize) -> WebSocketConfig {
     config
 }
 
-/// Serves one TCP connection until it ends.
-pub async fn serve<S: Store>(server: Arc<Server<S>>, stream: TcpStream) {
+/// Serves one TCP connection from `peer` until it ends.
+pub async fn serve<S: Store>(server: Arc<Server<S>>, stream: TcpStream, peer: IpAddr) {
     if server.clients.fetch_add(1, Ordering::AcqRel) >= server.limits.max_clients {
         server.clients.fetch_sub(1, Ordering::AcqRel);
         return; // dropping the stream refuses the client
     }
-    let config = websocket_config(server.limits.max_message_bytes);
-    let handshake = tokio::time::timeout(server.limits.join_limit, tokio_tungstenite::accept_async_with_config(stream, Some(config))).await;
-    if let Ok(Ok(ws)) = handshake {
-        run(&server, ws).await;
+    // A client that is not behind a trusted proxy is counted before its handshake.
+    let trusted = server.access.trusted_proxies.contains(&peer);
+    let mut slot = if trusted { None } else { server.addresses.connect(peer, Instant::now()) };
+    if trusted || slot.is_some() {
+        let config = websocket_config(server.limits.max_message_bytes);
+        let check = |request: &Handshake, response: Response| {
+            let header = |name: &str| request.headers().get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>();
+            if !server.access.origin_allowed(header("origin").first().copied()) {
+                return Err(refuse(StatusCode::FORBIDDEN, "origin not allowed"));
+            }
+            if slot.is_none() {
+                let client = server.access.client_address(peer, &header("x-forwarded-for"));
+                slot = server.addresses.connect(client, Instant::now());
+                if slot.is_none() {
+                    return Err(refuse(StatusCode::TOO_MANY_REQUESTS, "too many connections from your address"));
+                }
+            }
+            Ok(response)
+        };
+        let handshake = tokio::time::timeout(server.limits.join_limit, tokio_tungstenite::accept_hdr_async_with_config(stream, check, Some(config))).await;
+        if let (Ok(Ok(ws)), Some(slot)) = (handshake, &slot) {
+            run(&server, ws, slot).await;
+        }
     }
+    drop(slot);
     server.clients.fetch_sub(1, Ordering::AcqRel);
+}
+
+/// An HTTP refusal of the WebSocket handshake.
+fn refuse(status: StatusCode, why: &str) -> ErrorResponse {
+    let mut response = ErrorResponse::new(Some(why.to_string()));
+    *response.status_mut() = status;
+    response
 }
 
 type Socket = tokio_tungstenite::WebSocketStream<TcpStream>;
@@ -62,11 +93,11 @@ type Socket = tokio_tungstenite::WebSocketStream<TcpStream>;
 /// A reader and a writer, each its own future in this task: the reader goes on reading,
 /// answering and heartbeating while a write waits for a slow client, and the writer gives up
 /// on a client that does not take a message in time.
-async fn run<S: Store>(server: &Server<S>, ws: Socket) {
+async fn run<S: Store>(server: &Server<S>, ws: Socket, slot: &Slot<'_>) {
     let (sink, stream) = ws.split();
     let (outbox, mailbox) = Outbox::new(server.limits.max_unsent_bytes);
     let (gone, writer_gone) = oneshot::channel::<()>();
-    tokio::join!(read(server, stream, outbox, writer_gone), write(sink, mailbox, server.limits.send_timeout, gone));
+    tokio::join!(read(server, slot, stream, outbox, writer_gone), write(sink, mailbox, server.limits.send_timeout, gone));
 }
 
 /// Writes what is queued until the close frame, or until the client does not take a message
@@ -88,7 +119,7 @@ async fn write(mut sink: SplitSink<Socket, Message>, mut mailbox: Mailbox, timeo
 /// Reads and handles the client's messages until the connection is to end, leaves the lobby
 /// (unless the seat lives on elsewhere), then queues the close frame and waits (bounded) for
 /// the client's reply to it.
-async fn read<S: Store>(server: &Server<S>, mut stream: SplitStream<Socket>, outbox: Outbox, mut writer_gone: oneshot::Receiver<()>) {
+async fn read<S: Store>(server: &Server<S>, slot: &Slot<'_>, mut stream: SplitStream<Socket>, outbox: Outbox, mut writer_gone: oneshot::Receiver<()>) {
     let mut seat: Option<Seat> = None;
     let mut rate = TokenBucket::new(server.limits.burst, server.limits.per_second, Instant::now());
     let mut refusals = 0u32;
@@ -118,7 +149,7 @@ async fn read<S: Store>(server: &Server<S>, mut stream: SplitStream<Socket>, out
                     break;
                 }
                 let outcome = match msg {
-                    Message::Text(text) => handle(server, &mut seat, &text, &outbox).await,
+                    Message::Text(text) => handle(server, slot, &mut seat, &text, &outbox).await,
                     Message::Binary(_) => Err(Refusal::new("bad_message", "messages are JSON text")),
                     Message::Pong(p) => {
                         if pings.iter().any(|sent| p[..] == sent[..]) {
@@ -175,7 +206,7 @@ async fn read<S: Store>(server: &Server<S>, mut stream: SplitStream<Socket>, out
 }
 
 /// Handles one message. `Ok(false)` ends the connection.
-async fn handle<S: Store>(server: &Server<S>, seat: &mut Option<Seat>, text: &str, outbox: &Outbox) -> Result<bool, Refusal> {
+async fn handle<S: Store>(server: &Server<S>, slot: &Slot<'_>, seat: &mut Option<Seat>, text: &str, outbox: &Outbox) -> Result<bool, Refusal> {
     let request = protocol::parse(text)?;
     let joined = || seat.as_ref().ok_or_else(|| Refusal::new("not_joined", "join a lobby first"));
     match request {
@@ -183,8 +214,14 @@ async fn handle<S: Store>(server: &Server<S>, seat: &mut Option<Seat>, text: &st
         Request::Join { .. } | Request::Resume { .. } if seat.is_some() => {
             return Err(Refusal::new("already_joined", "leave this lobby before joining another"));
         }
-        Request::Join { lobby, mesh } => *seat = Some(server.store.join(&lobby, mesh, outbox).await?),
-        Request::Resume { token } => *seat = Some(server.store.resume(&token, outbox).await?),
+        Request::Join { lobby, mesh } if lobby.is_empty() => *seat = Some(server.store.join("", mesh, outbox).await?),
+        // A code or a token can be guessed: each address has a budget of wrong ones.
+        Request::Join { .. } | Request::Resume { .. } if !server.addresses.may_fail(slot, Instant::now()) => {
+            outbox.send(Outgoing::Event(Refusal::new("rate_limited", "too many failed joins from your address; wait a minute").to_event()));
+            return Ok(false);
+        }
+        Request::Join { lobby, mesh } => *seat = Some(guess(server, slot, server.store.join(&lobby, mesh, outbox).await)?),
+        Request::Resume { token } => *seat = Some(guess(server, slot, server.store.resume(&token, outbox).await)?),
         Request::Offer(_) | Request::Answer(_) | Request::Candidate(_) => {
             let from = joined()?;
             let (kind, relay) = request.relay().expect("a relayed message");
@@ -194,4 +231,12 @@ async fn handle<S: Store>(server: &Server<S>, seat: &mut Option<Seat>, text: &st
         Request::Leave => return Ok(false),
     }
     Ok(true)
+}
+
+/// The outcome of a join by code or token, a wrong one counted against the address.
+fn guess<S: Store>(server: &Server<S>, slot: &Slot<'_>, outcome: Result<Seat, Refusal>) -> Result<Seat, Refusal> {
+    if outcome.as_ref().is_err_and(|r| r.code == "no_such_lobby" || r.code == "bad_resume") {
+        server.addresses.failed(slot, Instant::now());
+    }
+    outcome
 }

@@ -24,6 +24,11 @@ pub struct Limits {
     pub idle_limit: Duration,
     /// A message the client does not take within this is not waited for: the client is dropped.
     pub send_timeout: Duration,
+    /// Connections one address may have open at once (an IPv6 address: its /64).
+    pub max_connections_per_address: usize,
+    /// Joins with a wrong lobby code or resume token one address may make in any minute;
+    /// past it, its joins are refused with `rate_limited`.
+    pub max_failed_joins: usize,
     /// Output a client may leave unread (bytes queued for it) before it is dropped.
     pub max_unsent_bytes: usize,
     /// A client must join a lobby this soon after connecting.
@@ -43,6 +48,9 @@ impl Default for Limits {
             heartbeat: Duration::from_secs(10),
             idle_limit: Duration::from_secs(30),
             send_timeout: Duration::from_secs(5),
+            // Players behind one NAT share an address: room for a LAN party or a classroom.
+            max_connections_per_address: 64,
+            max_failed_joins: 100,
             max_unsent_bytes: 1 << 20,
             join_limit: Duration::from_secs(10),
         }

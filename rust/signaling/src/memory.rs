@@ -3,7 +3,7 @@
 
 use crate::limits::Limits;
 use crate::protocol::{Event, PeerId, Refusal, RelayKind};
-use crate::store::{check_relay, Outbox, Outgoing, Random, Seat, Store};
+use crate::store::{cannot_join, check_relay, Outbox, Outgoing, Random, Seat, Store};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -55,12 +55,9 @@ impl MemoryStore {
             (code, PeerId::HOST)
         } else {
             let max = self.limits.max_lobby_size;
-            let lobby = lobbies.get(code).ok_or_else(|| Refusal::new("no_such_lobby", format!("no lobby '{code}'")))?;
-            if lobby.sealed {
-                return Err(Refusal::new("lobby_sealed", format!("lobby '{code}' is sealed")));
-            }
-            if lobby.peers.len() >= max {
-                return Err(Refusal::new("lobby_full", format!("lobby '{code}' is full ({max} peers)")));
+            let lobby = lobbies.get(code).ok_or_else(|| cannot_join(code))?;
+            if lobby.sealed || lobby.peers.len() >= max {
+                return Err(cannot_join(code));
             }
             let id = loop {
                 let id = self.random.peer_id();

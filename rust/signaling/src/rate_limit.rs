@@ -1,7 +1,7 @@
 //! A token bucket: `burst` at once, `per_second` sustained. Time is passed in, so it is
 //! tested without sleeping.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Tokens left and when they were last counted.
 #[derive(Debug, Clone)]
@@ -15,14 +15,34 @@ pub(crate) struct TokenBucket {
 impl TokenBucket {
     /// A full bucket.
     pub(crate) fn new(burst: u32, per_second: u32, now: Instant) -> Self {
-        Self { tokens: burst as f64, burst: burst as f64, per_second: per_second as f64, refill: now }
+        Self::with_period(burst as usize, per_second as usize, Duration::from_secs(1), now)
+    }
+
+    /// A full bucket of `burst` that refills `per` tokens each `period`.
+    pub(crate) fn with_period(burst: usize, per: usize, period: Duration, now: Instant) -> Self {
+        Self { tokens: burst as f64, burst: burst as f64, per_second: per as f64 / period.as_secs_f64(), refill: now }
+    }
+
+    fn refill(&mut self, now: Instant) {
+        self.tokens = (self.tokens + now.saturating_duration_since(self.refill).as_secs_f64() * self.per_second).min(self.burst);
+        self.refill = now;
+    }
+
+    /// Whether a token is there, without taking it.
+    pub(crate) fn available(&mut self, now: Instant) -> bool {
+        self.refill(now);
+        self.tokens >= 1.0
+    }
+
+    /// Whether it is full again (nothing taken is still counted).
+    pub(crate) fn is_full(&mut self, now: Instant) -> bool {
+        self.refill(now);
+        self.tokens >= self.burst
     }
 
     /// Takes a token if there is one.
     pub(crate) fn take(&mut self, now: Instant) -> bool {
-        self.tokens = (self.tokens + now.saturating_duration_since(self.refill).as_secs_f64() * self.per_second).min(self.burst);
-        self.refill = now;
-        if self.tokens < 1.0 {
+        if !self.available(now) {
             return false;
         }
         self.tokens -= 1.0;
@@ -33,7 +53,6 @@ impl TokenBucket {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn burst_then_per_second() {

@@ -11,7 +11,7 @@
 use crate::limits::Limits;
 use crate::protocol::{Event, PeerId, Refusal, RelayKind};
 use crate::redis_lua::Scripts;
-use crate::store::{Outbox, Outgoing, Random, Seat, Store, check_relay};
+use crate::store::{Outbox, Outgoing, Random, Seat, Store, cannot_join, check_relay};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{PushInfo, PushKind};
 use serde::Deserialize;
@@ -85,8 +85,9 @@ pub struct RedisStore {
     inner: Arc<Inner>,
 }
 
-fn unavailable(e: redis::RedisError) -> Refusal {
-    Refusal::new("unavailable", format!("the lobby store is unreachable, try again: {e}"))
+/// Not the error itself: it is the operator's business (the heartbeat logs it), not a client's.
+fn unavailable(_: redis::RedisError) -> Refusal {
+    Refusal::new("unavailable", "the lobby store is unreachable, try again")
 }
 
 /// The random part of a resume token: 32 hex digits ([`Random::token`]).
@@ -97,6 +98,25 @@ fn valid_secret(secret: &str) -> bool {
 /// Lobby codes are 6 characters of the code alphabet; anything else names no lobby.
 fn valid_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(&b))
+}
+
+/// `url` without its secrets, for logs: the password of `redis://user:password@host` and
+/// anything after `?` (`redis+unix:///path?pass=...`).
+pub fn redacted(url: &str) -> String {
+    let (url, query) = match url.split_once('?') {
+        Some((u, _)) => (u, "?..."),
+        None => (url, ""),
+    };
+    let Some((scheme, rest)) = url.split_once("://") else { return format!("{url}{query}") };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => format!("***@{host}"), // `redis://password@host`
+        },
+        None => authority.to_string(),
+    };
+    format!("{scheme}://{authority}{path}{query}")
 }
 
 impl RedisStore {
@@ -343,7 +363,7 @@ impl Store for RedisStore {
         let session = inner.session();
         let token_secret = inner.random.token();
         if !code.is_empty() && !valid_code(code) {
-            return Err(Refusal::new("no_such_lobby", format!("no lobby '{code}'")));
+            return Err(cannot_join(code));
         }
         // Codes and ids are picked here and taken in Redis; a collision picks again.
         for _ in 0..16 {
@@ -364,9 +384,7 @@ impl Store for RedisStore {
                 Ok("ok:1") => Ok(Some(true)),
                 Ok("ok:0") => Ok(Some(false)),
                 Ok("taken") => Ok(None),
-                Ok("no_such_lobby") => Err(Refusal::new("no_such_lobby", format!("no lobby '{code}'"))),
-                Ok("lobby_sealed") => Err(Refusal::new("lobby_sealed", format!("lobby '{code}' is sealed"))),
-                Ok("lobby_full") => Err(Refusal::new("lobby_full", format!("lobby '{code}' is full ({} peers)", inner.limits.max_lobby_size))),
+                Ok("no_such_lobby" | "lobby_sealed" | "lobby_full") => Err(cannot_join(&code)),
                 Ok(other) => Err(Refusal::new("unavailable", format!("unexpected answer from the lobby store: {other}"))),
                 Err(e) => Err(unavailable(e.clone())),
             };
@@ -450,6 +468,22 @@ impl Store for RedisStore {
         self.inner.release(&seat.lobby, seat.id, seat.session);
         if self.inner.leave_now(seat).await.is_err() {
             self.inner.pending_leaves.lock().unwrap_or_else(|e| e.into_inner()).push(seat.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_are_redacted() {
+        for (url, shown) in [
+            ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
+            ("redis://:s3cret@10.0.0.5:6379/0", "redis://:***@10.0.0.5:6379/0"),
+            ("redis://app:s3cret@redis.internal", "redis://app:***@redis.internal"),
+            ("rediss://s3cret@redis.internal/2", "rediss://***@redis.internal/2"),
+            ("redis+unix:///run/redis.sock?pass=s3cret&db=1", "redis+unix:///run/redis.sock?..."),
+        ] {
+            assert_eq!(super::redacted(url), shown);
         }
     }
 }

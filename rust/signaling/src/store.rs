@@ -41,6 +41,12 @@ pub trait Store: Send + Sync + 'static {
     fn leave(&self, seat: &Seat) -> impl Future<Output = ()> + Send;
 }
 
+/// The refusal of a join by code when there is no such lobby, or it is full or sealed: the same
+/// for all three, so that a stranger guessing codes cannot tell which exist.
+pub(crate) fn cannot_join(code: &str) -> Refusal {
+    Refusal::new("no_such_lobby", format!("no lobby '{code}' to join (wrong code, or the lobby is full or sealed)"))
+}
+
 /// The refusal for a relay a server/client lobby does not allow.
 pub(crate) fn check_relay(mesh: bool, from: PeerId, to: PeerId) -> Result<(), Refusal> {
     // In server/client mode clients only talk to the host.

@@ -65,7 +65,7 @@ async fn clients_on_different_instances_share_a_lobby() {
         expect(ws, json!({"type": "sealed"})).await;
     }
     let mut late = connect(&c).await;
-    assert_eq!(join(&mut late, &code, false).await["code"], "lobby_sealed");
+    assert_eq!(join(&mut late, &code, false).await["code"], "no_such_lobby", "sealed: to a stranger, as if there were none");
 
     // Leaving, and the host's leaving ending the lobby, too.
     send(&mut on_b, json!({"type": "leave"})).await;

@@ -165,3 +165,19 @@ pub async fn connect_small_buffer(server: &ServerProcess, bytes: u32) -> Ws {
     let stream = socket.connect(addr).await.unwrap();
     tokio_tungstenite::client_async(&server.url, MaybeTlsStream::Plain(stream)).await.expect("connect").0
 }
+
+/// A client from loopback address `from` (127.0.0.0/8 is all loopback), with extra request
+/// headers; the handshake's error when the server refuses it.
+pub async fn connect_as(server: &ServerProcess, from: &str, headers: &[(&str, &str)]) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let addr: std::net::SocketAddr = server.url.trim_start_matches("ws://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let mut request = server.url.as_str().into_client_request().unwrap();
+    for (name, value) in headers {
+        let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        request.headers_mut().append(name, value.parse().unwrap());
+    }
+    tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.map(|(ws, _)| ws)
+}

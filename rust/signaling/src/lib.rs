@@ -9,24 +9,32 @@
 //!
 //! # Structure
 //! - [`protocol`]: the messages ([`protocol::Request`], [`protocol::Event`]) and refusals.
-//! - [`limits`]: [`Limits`], set by flags.
-//! - [`store`]: the [`store::Store`] trait a connection talks to.
+//! - [`address`]: limits per client address, and [`address::Access`]: trusted proxies and
+//!   allowed origins.
+//! - [`limits`]: [`Limits`], set by flags; `rate_limit`: the token bucket that enforces rates.
+//! - [`store`]: the [`store::Store`] trait a connection talks to, and its [`store::Outbox`]
+//!   (`outbox`: one connection's output, bounded in bytes).
 //! - [`memory`]: [`memory::MemoryStore`], the embedded default.
 //! - [`redis_store`]: [`redis_store::RedisStore`], lobbies shared through Redis; its scripts in
 //!   `redis_lua`.
-//! - `client`: one connection's task.
+//! - `client`: one connection's task: a reader and a writer.
 //! - [`fd_limit`]: raising the open-file limit to the client count.
 
+pub mod address;
 mod client;
 pub mod fd_limit;
 pub mod limits;
 pub mod memory;
+mod outbox;
 pub mod protocol;
+mod rate_limit;
 mod redis_lua;
 pub mod redis_store;
 pub mod store;
 
 pub use client::websocket_config;
+pub use address::Access;
+use address::Addresses;
 pub use limits::Limits;
 use std::sync::Arc;
 use std::sync::atomic::AtomicUsize;
@@ -42,21 +50,26 @@ pub struct Server<S> {
     pub limits: Limits,
     /// Connected clients.
     pub clients: AtomicUsize,
+    /// Trusted proxies, allowed origins.
+    pub access: Access,
+    /// What each client address holds.
+    pub(crate) addresses: Addresses,
     /// Becomes true when the instance stops: connections close without leaving their lobby.
     pub stopping: watch::Receiver<bool>,
 }
 
 /// Accepts connections until `stop` becomes true, then closes them (their seats stay in a
-/// shared store, for the clients to resume elsewhere) and returns.
-pub async fn serve<S: Store>(listener: TcpListener, store: S, limits: Limits, mut stop: watch::Receiver<bool>) {
-    let server = Arc::new(Server { store, limits, clients: AtomicUsize::new(0), stopping: stop.clone() });
+/// shared store, for the clients to resume elsewhere) and returns, within [`STOP_WITHIN`].
+pub async fn serve<S: Store>(listener: TcpListener, store: S, limits: Limits, access: Access, mut stop: watch::Receiver<bool>) {
+    let addresses = Addresses::new(limits);
+    let server = Arc::new(Server { store, limits, clients: AtomicUsize::new(0), access, addresses, stopping: stop.clone() });
     let mut tasks = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
+                Ok((stream, peer)) => {
                     let _ = stream.set_nodelay(true);
-                    tasks.spawn(client::serve(server.clone(), stream));
+                    tasks.spawn(client::serve(server.clone(), stream, peer.ip()));
                 }
                 Err(e) => {
                     // Out of file descriptors, most likely: wait for connections to end.
@@ -69,8 +82,15 @@ pub async fn serve<S: Store>(listener: TcpListener, store: S, limits: Limits, mu
         }
     }
     drop(listener);
-    while tasks.join_next().await.is_some() {}
+    // Connections close by themselves within about 2 * LINGER; one stuck elsewhere (a
+    // handshake that never ends, a store that does not answer) is cut so that stopping takes
+    // a bounded time whatever clients do.
+    let _ = tokio::time::timeout(STOP_WITHIN, async { while tasks.join_next().await.is_some() {} }).await;
+    tasks.shutdown().await;
 }
+
+/// How long a stopping instance waits for its connections to close.
+const STOP_WITHIN: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// Resolves when `stop` turns true (never if its sender is gone without doing so).
 pub(crate) async fn stopped(stop: &mut watch::Receiver<bool>) {

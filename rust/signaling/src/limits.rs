@@ -19,8 +19,18 @@ pub struct Limits {
     pub max_clients: usize,
     /// A ping goes out this often.
     pub heartbeat: Duration,
-    /// A client silent this long is dropped (it answers pings, so only a dead one is).
+    /// A client that has not answered a ping for this long is dropped (one that reads answers
+    /// them by itself; sending does not count, so one that never reads is dropped).
     pub idle_limit: Duration,
+    /// A message the client does not take within this is not waited for: the client is dropped.
+    pub send_timeout: Duration,
+    /// Connections one address may have open at once (an IPv6 address: its /64).
+    pub max_connections_per_address: usize,
+    /// Joins with a wrong lobby code or resume token one address may make in any minute;
+    /// past it, its joins are refused with `rate_limited`.
+    pub max_failed_joins: usize,
+    /// Output a client may leave unread (bytes queued for it) before it is dropped.
+    pub max_unsent_bytes: usize,
     /// A client must join a lobby this soon after connecting.
     pub join_limit: Duration,
 }
@@ -37,6 +47,11 @@ impl Default for Limits {
             max_clients: 16_384,
             heartbeat: Duration::from_secs(10),
             idle_limit: Duration::from_secs(30),
+            send_timeout: Duration::from_secs(5),
+            // Players behind one NAT share an address: room for a LAN party or a classroom.
+            max_connections_per_address: 64,
+            max_failed_joins: 100,
+            max_unsent_bytes: 1 << 20,
             join_limit: Duration::from_secs(10),
         }
     }

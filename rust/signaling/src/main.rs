@@ -3,16 +3,37 @@
 
 use std::process::ExitCode;
 use tokio::net::TcpListener;
-use webrtc_rs_signaling::Limits;
+use webrtc_rs_signaling::{Access, Limits};
 use webrtc_rs_signaling::memory::MemoryStore;
 use webrtc_rs_signaling::redis_store::RedisStore;
 
 const USAGE: &str = "usage: webrtc-rs-signaling [--listen ADDR] [--max-clients N] [--max-lobbies N] [--max-lobby-size N] \
-[--max-message-bytes N] [--per-second N] [--burst N] [--heartbeat-ms N] [--idle-ms N] [--join-ms N] [--redis URL] [--resume-ms N]";
+[--max-message-bytes N] [--per-second N] [--burst N] [--heartbeat-ms N] [--idle-ms N] [--join-ms N] [--send-timeout-ms N] \
+[--max-unsent-bytes N] [--max-connections-per-address N] [--max-failed-joins N] [--trusted-proxy IP[,IP...]] \
+[--allowed-origin ORIGIN] [--redis URL] [--resume-ms N]
+
+  --listen ADDR                       where to accept WebSocket connections (127.0.0.1:9080)
+  --max-clients N                     clients connected at once (16384)
+  --max-lobbies N                     lobbies with a peer on this instance (8192)
+  --max-lobby-size N                  peers per lobby (16)
+  --max-message-bytes N               bytes per message (16384)
+  --burst N, --per-second N           frames a client may send at once (200), and a second after (100)
+  --heartbeat-ms N                    a ping goes to each client this often (10000)
+  --idle-ms N                         a client that answered no ping for this long is dropped (30000)
+  --join-ms N                         a client must join a lobby this soon after connecting (10000)
+  --send-timeout-ms N                 a client that does not take a message within this is dropped (5000)
+  --max-unsent-bytes N                output a client may leave unread before it is dropped (1048576)
+  --max-connections-per-address N     connections one address (an IPv6 /64) may have open (64)
+  --max-failed-joins N                wrong lobby codes or resume tokens one address may send in any minute (100)
+  --trusted-proxy IP[,IP...]          reverse proxies whose X-Forwarded-For names the client's address (none)
+  --allowed-origin ORIGIN             browsers (which send Origin) must come from one of these; repeatable (any)
+  --redis URL                         share lobbies between instances through this Redis (memory)
+  --resume-ms N                       with --redis: how long a dead instance's seats wait for their clients (15000)";
 
 struct Args {
     listen: String,
     limits: Limits,
+    access: Access,
     /// Lobbies shared through this Redis instead of kept in memory.
     redis: Option<String>,
     /// With Redis: how long the seats of a dead instance wait for their clients to resume.
@@ -24,7 +45,7 @@ fn ms(v: &str) -> Result<std::time::Duration, String> {
 }
 
 fn parse_args() -> Result<Args, String> {
-    let mut a = Args { listen: "127.0.0.1:9080".to_string(), limits: Limits::default(), redis: None, resume: std::time::Duration::from_secs(15) };
+    let mut a = Args { listen: "127.0.0.1:9080".to_string(), limits: Limits::default(), access: Access::default(), redis: None, resume: std::time::Duration::from_secs(15) };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -43,6 +64,16 @@ fn parse_args() -> Result<Args, String> {
             "--heartbeat-ms" => l.heartbeat = ms(&value()?)?,
             "--idle-ms" => l.idle_limit = ms(&value()?)?,
             "--join-ms" => l.join_limit = ms(&value()?)?,
+            "--send-timeout-ms" => l.send_timeout = ms(&value()?)?,
+            "--max-unsent-bytes" => l.max_unsent_bytes = num(&arg, value()?)?,
+            "--max-connections-per-address" => l.max_connections_per_address = num(&arg, value()?)?,
+            "--max-failed-joins" => l.max_failed_joins = num(&arg, value()?)?,
+            "--trusted-proxy" => {
+                for ip in value()?.split(',') {
+                    a.access.trusted_proxies.push(num(&arg, ip.trim().to_string())?);
+                }
+            }
+            "--allowed-origin" => a.access.allowed_origins.push(value()?),
             "--redis" => a.redis = Some(value()?),
             "--resume-ms" => a.resume = ms(&value()?)?,
             "-h" | "--help" => return Err(USAGE.into()),
@@ -99,19 +130,20 @@ async fn main() -> ExitCode {
         None => {
             // The line tests and the demo wait for: the real address (port 0 picks one).
             println!("listening on ws://{address}");
-            webrtc_rs_signaling::serve(listener, MemoryStore::new(args.limits), args.limits, stop).await;
+            webrtc_rs_signaling::serve(listener, MemoryStore::new(args.limits), args.limits, args.access, stop).await;
         }
         Some(url) => {
             let store = match RedisStore::connect(url, args.limits, args.resume).await {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("cannot use Redis at {url}: {e}");
+                    eprintln!("cannot use Redis at {}: {e}", webrtc_rs_signaling::redis_store::redacted(url));
                     return ExitCode::FAILURE;
                 }
             };
             println!("listening on ws://{address}");
-            webrtc_rs_signaling::serve(listener, store.clone(), args.limits, stop).await;
-            store.stop().await;
+            webrtc_rs_signaling::serve(listener, store.clone(), args.limits, args.access.clone(), stop).await;
+            // Bounded: a Redis that does not answer must not hold up the exit.
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(1), store.stop()).await;
         }
     }
     ExitCode::SUCCESS

@@ -3,7 +3,7 @@
 
 use crate::limits::Limits;
 use crate::protocol::{Event, PeerId, Refusal, RelayKind};
-use crate::store::{check_relay, Outbox, Outgoing, Random, Seat, Store};
+use crate::store::{cannot_join, check_relay, Outbox, Outgoing, Random, Seat, Store};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -17,7 +17,7 @@ struct Lobby {
 impl Lobby {
     fn send_all(&self, event: Event) {
         for out in self.peers.values() {
-            let _ = out.send(Outgoing::Event(event.clone()));
+            out.send(Outgoing::Event(event.clone()));
         }
     }
 }
@@ -55,12 +55,9 @@ impl MemoryStore {
             (code, PeerId::HOST)
         } else {
             let max = self.limits.max_lobby_size;
-            let lobby = lobbies.get(code).ok_or_else(|| Refusal::new("no_such_lobby", format!("no lobby '{code}'")))?;
-            if lobby.sealed {
-                return Err(Refusal::new("lobby_sealed", format!("lobby '{code}' is sealed")));
-            }
-            if lobby.peers.len() >= max {
-                return Err(Refusal::new("lobby_full", format!("lobby '{code}' is full ({max} peers)")));
+            let lobby = lobbies.get(code).ok_or_else(|| cannot_join(code))?;
+            if lobby.sealed || lobby.peers.len() >= max {
+                return Err(cannot_join(code));
             }
             let id = loop {
                 let id = self.random.peer_id();
@@ -73,7 +70,7 @@ impl MemoryStore {
         let lobby = lobbies.get_mut(&code).expect("lobby exists");
         let peers: Vec<PeerId> = lobby.peers.keys().copied().collect();
         lobby.send_all(Event::PeerJoined { id });
-        let _ = outbox.send(Outgoing::Event(Event::Joined { lobby: code.clone(), id, mesh: lobby.mesh, peers, resume: None }));
+        outbox.send(Outgoing::Event(Event::Joined { lobby: code.clone(), id, mesh: lobby.mesh, peers, resume: None }));
         lobby.peers.insert(id, outbox.clone());
         Ok(Seat { lobby: code, id, mesh: lobby.mesh, session: 0 })
     }
@@ -93,7 +90,7 @@ impl Store for MemoryStore {
         let lobbies = self.lobbies();
         let lobby = lobbies.get(&from.lobby).ok_or_else(|| Refusal::new("not_joined", "your lobby is gone"))?;
         let out = lobby.peers.get(&to).ok_or_else(|| Refusal::new("unknown_peer", format!("no peer {to} in your lobby")))?;
-        let _ = out.send(Outgoing::Event(Event::relayed(kind, from.id, data)));
+        out.send(Outgoing::Event(Event::relayed(kind, from.id, data)));
         Ok(())
     }
 

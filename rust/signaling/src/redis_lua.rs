@@ -86,21 +86,32 @@ welcome(code, id, iid, l[1], token)
 return 'ok:'..l[1]
 "#;
 
-/// ARGV: code, id, token, iid, session. Moves the seat to this instance and session; its other
-/// sessions are closed. Returns `bad_resume` or `ok:<mesh>`.
+/// ARGV: code, id, token. Returns 1 if `token` is the seat's: checked before the instance
+/// touches its own connections, so that a forged token changes nothing anywhere.
+const CHECK: &str = r#"
+local rec = redis.call('HGET', P..'members:'..ARGV[1], ARGV[2])
+if not rec then return 0 end
+local _, _, token = string.match(rec, '^(%S+) (%S+) (%S+)$')
+if token ~= ARGV[3] then return 0 end
+return 1
+"#;
+
+/// ARGV: code, id, token, iid, session, new token. Moves the seat to this instance and
+/// session under a new token (an old one never works twice); its other sessions are closed.
+/// Returns `bad_resume` or `ok:<mesh>`.
 const RESUME: &str = r#"
-local code, id, token, iid, session = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local code, id, token, iid, session, new_token = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local members = P..'members:'..code
 local rec = redis.call('HGET', members, id)
 if not rec then return 'bad_resume' end
 local old_iid, old_session, old_token = string.match(rec, '^(%S+) (%S+) (%S+)$')
 if old_token ~= token then return 'bad_resume' end
-redis.call('HSET', members, id, iid..' '..session..' '..token)
+redis.call('HSET', members, id, iid..' '..session..' '..new_token)
 redis.call('SREM', P..'seats:'..old_iid, code..' '..id)
 redis.call('SADD', P..'seats:'..iid, code..' '..id)
 publish(old_iid, '{"lobby":"'..code..'","to":'..id..',"kick":'..session..'}')
 local mesh = redis.call('HGET', P..'lobby:'..code, 'mesh')
-welcome(code, id, iid, mesh, token)
+welcome(code, id, iid, mesh, new_token)
 return 'ok:'..mesh
 "#;
 
@@ -184,6 +195,7 @@ return reaped
 pub(crate) struct Scripts {
     pub create: redis::Script,
     pub join: redis::Script,
+    pub check: redis::Script,
     pub resume: redis::Script,
     pub relay: redis::Script,
     pub seal: redis::Script,
@@ -199,6 +211,7 @@ impl Scripts {
         Self {
             create: s(CREATE),
             join: s(JOIN),
+            check: s(CHECK),
             resume: s(RESUME),
             relay: s(RELAY),
             seal: s(SEAL),

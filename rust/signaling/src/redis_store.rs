@@ -11,7 +11,7 @@
 use crate::limits::Limits;
 use crate::protocol::{Event, PeerId, Refusal, RelayKind};
 use crate::redis_lua::Scripts;
-use crate::store::{Outbox, Outgoing, Random, Seat, Store, check_relay};
+use crate::store::{Outbox, Outgoing, Random, Seat, Store, cannot_join, check_relay};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{PushInfo, PushKind};
 use serde::Deserialize;
@@ -85,13 +85,38 @@ pub struct RedisStore {
     inner: Arc<Inner>,
 }
 
-fn unavailable(e: redis::RedisError) -> Refusal {
-    Refusal::new("unavailable", format!("the lobby store is unreachable, try again: {e}"))
+/// Not the error itself: it is the operator's business (the heartbeat logs it), not a client's.
+fn unavailable(_: redis::RedisError) -> Refusal {
+    Refusal::new("unavailable", "the lobby store is unreachable, try again")
+}
+
+/// The random part of a resume token: 32 hex digits ([`Random::token`]).
+fn valid_secret(secret: &str) -> bool {
+    secret.len() == 32 && secret.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Lobby codes are 6 characters of the code alphabet; anything else names no lobby.
 fn valid_code(code: &str) -> bool {
     code.len() == 6 && code.bytes().all(|b| b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789".contains(&b))
+}
+
+/// `url` without its secrets, for logs: the password of `redis://user:password@host` and
+/// anything after `?` (`redis+unix:///path?pass=...`).
+pub fn redacted(url: &str) -> String {
+    let (url, query) = match url.split_once('?') {
+        Some((u, _)) => (u, "?..."),
+        None => (url, ""),
+    };
+    let Some((scheme, rest)) = url.split_once("://") else { return format!("{url}{query}") };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let authority = match authority.rsplit_once('@') {
+        Some((user, host)) => match user.split_once(':') {
+            Some((name, _)) => format!("{name}:***@{host}"),
+            None => format!("***@{host}"), // `redis://password@host`
+        },
+        None => authority.to_string(),
+    };
+    format!("{scheme}://{authority}{path}{query}")
 }
 
 impl RedisStore {
@@ -166,7 +191,7 @@ impl Inner {
         }
         let lobby = local.entry(code.to_string()).or_default();
         if let Some(old) = lobby.peers.insert(id, peer) {
-            let _ = old.outbox.send(Outgoing::Superseded);
+            old.outbox.send(Outgoing::Superseded);
         }
         Ok(true)
     }
@@ -197,7 +222,7 @@ impl Inner {
             let id = PeerId::try_from(envelope.to as u64).ok();
             if let Some(id) = id.filter(|id| lobby.peers.get(id).is_some_and(|p| p.session != session)) {
                 let peer = lobby.peers.remove(&id).expect("present");
-                let _ = peer.outbox.send(Outgoing::Superseded);
+                peer.outbox.send(Outgoing::Superseded);
             }
         }
         let Some(event) = envelope.event else { return };
@@ -213,7 +238,7 @@ impl Inner {
                 peer.welcomed = true;
             }
             if wanted && peer.welcomed {
-                let _ = peer.outbox.send(Outgoing::Event(event.clone()));
+                peer.outbox.send(Outgoing::Event(event.clone()));
             }
         }
         if event == Event::LobbyClosed {
@@ -338,7 +363,7 @@ impl Store for RedisStore {
         let session = inner.session();
         let token_secret = inner.random.token();
         if !code.is_empty() && !valid_code(code) {
-            return Err(Refusal::new("no_such_lobby", format!("no lobby '{code}'")));
+            return Err(cannot_join(code));
         }
         // Codes and ids are picked here and taken in Redis; a collision picks again.
         for _ in 0..16 {
@@ -359,9 +384,7 @@ impl Store for RedisStore {
                 Ok("ok:1") => Ok(Some(true)),
                 Ok("ok:0") => Ok(Some(false)),
                 Ok("taken") => Ok(None),
-                Ok("no_such_lobby") => Err(Refusal::new("no_such_lobby", format!("no lobby '{code}'"))),
-                Ok("lobby_sealed") => Err(Refusal::new("lobby_sealed", format!("lobby '{code}' is sealed"))),
-                Ok("lobby_full") => Err(Refusal::new("lobby_full", format!("lobby '{code}' is full ({} peers)", inner.limits.max_lobby_size))),
+                Ok("no_such_lobby" | "lobby_sealed" | "lobby_full") => Err(cannot_join(&code)),
                 Ok(other) => Err(Refusal::new("unavailable", format!("unexpected answer from the lobby store: {other}"))),
                 Err(e) => Err(unavailable(e.clone())),
             };
@@ -384,16 +407,26 @@ impl Store for RedisStore {
         let inner = &self.inner;
         let bad = || Refusal::new("bad_resume", "no seat for this token (it ended, or the token is wrong)");
         let mut parts = token.split('.');
-        let (Some(code), Some(id), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
+        let (Some(code), Some(id), Some(secret), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else { return Err(bad()) };
         let id = id.parse::<u64>().ok().and_then(|n| PeerId::try_from(n).ok()).ok_or_else(bad)?;
-        if !valid_code(code) {
+        if !valid_code(code) || !valid_secret(secret) {
+            return Err(bad());
+        }
+        let mut conn = inner.conn.clone();
+        // The token first: a wrong one must not close the seat's connection here (hold) or
+        // anywhere (the script's kick), nor be kept to be put back after a Redis restart.
+        let s = &inner.scripts.check;
+        let valid: i64 = s.arg(code).arg(id.get()).arg(token).invoke_async(&mut conn).await.map_err(unavailable)?;
+        if valid != 1 {
             return Err(bad());
         }
         let session = inner.session();
-        inner.hold(code, id, LocalPeer::new(session, token.to_string(), outbox), false)?;
-        let mut conn = inner.conn.clone();
+        // A new token each time: one seen (or stolen) once does not work again.
+        let new_token = format!("{code}.{id}.{}", inner.random.token());
+        inner.hold(code, id, LocalPeer::new(session, new_token.clone(), outbox), false)?;
         let s = &inner.scripts.resume;
-        let result: redis::RedisResult<String> = s.arg(code).arg(id.get()).arg(token).arg(&inner.instance).arg(session).invoke_async(&mut conn).await;
+        let result: redis::RedisResult<String> =
+            s.arg(code).arg(id.get()).arg(token).arg(&inner.instance).arg(session).arg(&new_token).invoke_async(&mut conn).await;
         let mesh = match result.as_deref() {
             Ok("ok:1") => true,
             Ok("ok:0") => false,
@@ -435,6 +468,22 @@ impl Store for RedisStore {
         self.inner.release(&seat.lobby, seat.id, seat.session);
         if self.inner.leave_now(seat).await.is_err() {
             self.inner.pending_leaves.lock().unwrap_or_else(|e| e.into_inner()).push(seat.clone());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_are_redacted() {
+        for (url, shown) in [
+            ("redis://127.0.0.1:6379", "redis://127.0.0.1:6379"),
+            ("redis://:s3cret@10.0.0.5:6379/0", "redis://:***@10.0.0.5:6379/0"),
+            ("redis://app:s3cret@redis.internal", "redis://app:***@redis.internal"),
+            ("rediss://s3cret@redis.internal/2", "rediss://***@redis.internal/2"),
+            ("redis+unix:///run/redis.sock?pass=s3cret&db=1", "redis+unix:///run/redis.sock?..."),
+        ] {
+            assert_eq!(super::redacted(url), shown);
         }
     }
 }

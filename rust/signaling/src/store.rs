@@ -1,22 +1,11 @@
 //! Where lobbies live: one process's memory ([`crate::memory`]) or Redis, shared by instances
 //! ([`crate::redis_store`]). A connection talks to its store only through [`Store`].
 
-use crate::protocol::{Event, PeerId, Refusal, RelayKind};
+use crate::protocol::{PeerId, Refusal, RelayKind};
 use serde_json::Value;
 use std::future::Future;
-use tokio::sync::mpsc::UnboundedSender;
 
-/// What the store sends to one connection.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outgoing {
-    /// A message for the client.
-    Event(Event),
-    /// The seat was resumed by another connection: close this one without leaving.
-    Superseded,
-}
-
-/// The queue of one connection's outgoing messages.
-pub type Outbox = UnboundedSender<Outgoing>;
+pub use crate::outbox::{Outbox, Outgoing};
 
 /// Where a client is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +41,12 @@ pub trait Store: Send + Sync + 'static {
     fn leave(&self, seat: &Seat) -> impl Future<Output = ()> + Send;
 }
 
+/// The refusal of a join by code when there is no such lobby, or it is full or sealed: the same
+/// for all three, so that a stranger guessing codes cannot tell which exist.
+pub(crate) fn cannot_join(code: &str) -> Refusal {
+    Refusal::new("no_such_lobby", format!("no lobby '{code}' to join (wrong code, or the lobby is full or sealed)"))
+}
+
 /// The refusal for a relay a server/client lobby does not allow.
 pub(crate) fn check_relay(mesh: bool, from: PeerId, to: PeerId) -> Result<(), Refusal> {
     // In server/client mode clients only talk to the host.
@@ -64,24 +59,18 @@ pub(crate) fn check_relay(mesh: bool, from: PeerId, to: PeerId) -> Result<(), Re
     Ok(())
 }
 
-/// Random numbers for codes, ids and tokens: SipHash of a counter under the process's random
-/// keys, unpredictable without them.
-pub(crate) struct Random {
-    state: std::collections::hash_map::RandomState,
-    counter: std::sync::atomic::AtomicU64,
-}
+/// Random numbers for codes, ids, sessions and tokens, from the OS's CSPRNG: a stranger who
+/// saw any number of them cannot tell the next.
+pub(crate) struct Random;
 
 impl Random {
     pub(crate) fn new() -> Self {
-        Self { state: Default::default(), counter: Default::default() }
+        Self
     }
 
     pub(crate) fn next(&self) -> u64 {
-        use std::hash::{BuildHasher, Hasher};
-        let n = self.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let mut h = self.state.build_hasher();
-        h.write_u64(n);
-        h.finish()
+        // getrandom(2) fails only before the kernel's pool is seeded at boot, or not at all.
+        getrandom::u64().expect("the OS's random number generator")
     }
 
     /// A lobby code: 6 characters without look-alikes.

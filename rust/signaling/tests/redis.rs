@@ -65,7 +65,7 @@ async fn clients_on_different_instances_share_a_lobby() {
         expect(ws, json!({"type": "sealed"})).await;
     }
     let mut late = connect(&c).await;
-    assert_eq!(join(&mut late, &code, false).await["code"], "lobby_sealed");
+    assert_eq!(join(&mut late, &code, false).await["code"], "no_such_lobby", "sealed: to a stranger, as if there were none");
 
     // Leaving, and the host's leaving ending the lobby, too.
     send(&mut on_b, json!({"type": "leave"})).await;
@@ -177,4 +177,70 @@ async fn instances_recover_when_redis_restarts_empty() {
     expect(&mut on_b, json!({"type": "offer", "from": 1, "data": {"sdp": "y"}})).await;
     let mut newcomer = connect(&b).await;
     assert_eq!(join(&mut newcomer, &code, false).await["type"], "joined");
+}
+
+/// The record of member `id` of `code` in Redis: `<instance> <session> <token>`.
+async fn member(redis: &Redis, code: &str, id: u64) -> Option<String> {
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("HGET").arg(format!("sig:members:{code}")).arg(id).query_async(&mut conn).await.unwrap()
+}
+
+#[tokio::test]
+async fn forged_resumes_leave_the_real_seat_alone() {
+    let Some(mut redis) = Redis::start("forged") else { return };
+    let (a, b) = (instance(&redis), instance(&redis));
+    let mut host = connect(&a).await;
+    let hj = join(&mut host, "", false).await;
+    let code = hj["lobby"].as_str().unwrap().to_string();
+    let token = hj["resume"].as_str().unwrap().to_string();
+    let mut on_b = connect(&b).await;
+    let bj = join(&mut on_b, &code, false).await;
+    let bid = bj["id"].as_u64().unwrap();
+    expect(&mut host, json!({"type": "peer_joined", "id": bid})).await;
+    let record = member(&redis, &code, 1).await.unwrap();
+
+    // Ids are public (`peers`), the secret is not: ill-formed and well-formed guesses, on the
+    // host's instance and on the other one, for the host's seat and the client's.
+    let guesses = [format!("{code}.1.forged"), format!("{code}.1.{}", "0".repeat(32)), format!("{code}.{bid}.{}", "f".repeat(32))];
+    for server in [&a, &b] {
+        for guess in &guesses {
+            let mut forger = connect(server).await;
+            send(&mut forger, json!({"type": "resume", "token": guess})).await;
+            assert_eq!(recv(&mut forger).await.unwrap()["code"], "bad_resume", "{guess}");
+        }
+    }
+    assert_eq!(member(&redis, &code, 1).await.unwrap(), record, "the host's seat is as it was");
+    // Both real seats are still connected and reachable, both ways across the instances.
+    send(&mut on_b, json!({"type": "answer", "to": 1, "data": {"sdp": "after"}})).await;
+    expect(&mut host, json!({"type": "answer", "from": bid, "data": {"sdp": "after"}})).await;
+    send(&mut host, json!({"type": "offer", "to": bid, "data": {"sdp": "after"}})).await;
+    expect(&mut on_b, json!({"type": "offer", "from": 1, "data": {"sdp": "after"}})).await;
+
+    // Redis restarts empty: what the instances put back is the real token, no guess.
+    redis.kill();
+    redis.child = Redis::spawn(&redis.binary, &redis.dir);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while member(&redis, &code, 1).await.is_none() {
+        assert!(tokio::time::Instant::now() < deadline, "the host's instance put its seat back");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(member(&redis, &code, 1).await.unwrap(), record);
+
+    // The real token works, once: the seat gets a new one.
+    let mut back = connect(&b).await;
+    send(&mut back, json!({"type": "resume", "token": token})).await;
+    let resumed = recv(&mut back).await.unwrap();
+    assert_eq!((resumed["type"].as_str(), resumed["id"].as_u64()), (Some("joined"), Some(1)));
+    let rotated = resumed["resume"].as_str().unwrap().to_string();
+    assert_ne!(rotated, token, "a new token on each resume");
+    assert_eq!(recv(&mut host).await, None, "superseded by the real resume");
+    let mut replay = connect(&a).await;
+    send(&mut replay, json!({"type": "resume", "token": token})).await;
+    assert_eq!(recv(&mut replay).await.unwrap()["code"], "bad_resume", "the old token is spent");
+    send(&mut back, json!({"type": "ping"})).await;
+    expect(&mut back, json!({"type": "pong"})).await;
+    let mut again = connect(&a).await;
+    send(&mut again, json!({"type": "resume", "token": rotated})).await;
+    assert_eq!(recv(&mut again).await.unwrap()["id"], 1, "the new token works");
 }

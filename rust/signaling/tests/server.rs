@@ -45,7 +45,7 @@ async fn lobby_relay_seal_and_leave() {
     assert_eq!(recv(&mut host).await.unwrap()["type"], "sealed");
     assert_eq!(recv(&mut c).await.unwrap()["type"], "sealed");
     let mut late = connect(&server).await;
-    assert_eq!(join(&mut late, &code, false).await["code"], "lobby_sealed");
+    assert_eq!(join(&mut late, &code, false).await["code"], "no_such_lobby", "sealed: to a stranger, as if there were none");
 
     // The host leaving ends a server/client lobby.
     send(&mut host, json!({"type": "leave"})).await;
@@ -90,7 +90,7 @@ async fn bad_messages_are_refused_and_the_server_stays_up() {
     let mut second = connect(&server).await;
     assert_eq!(join(&mut second, &code, false).await["type"], "joined");
     let mut third = connect(&server).await;
-    assert_eq!(join(&mut third, &code, false).await["code"], "lobby_full");
+    assert_eq!(join(&mut third, &code, false).await["code"], "no_such_lobby", "full: to a stranger, as if there were none");
 
     // Oversized: refused and disconnected.
     let mut big = connect(&server).await;

@@ -105,6 +105,8 @@ fn rss(pid: u32) -> u64 {
 fn start(o: &Options, clients: usize, lobbies: usize) -> Result<Instance, String> {
     let mut cmd = Command::new(&o.server);
     cmd.args(["--listen", "127.0.0.1:0", "--max-clients", &(clients + 16).to_string(), "--max-lobbies", &(lobbies + 16).to_string()]);
+    // Every client comes from 127.0.0.1.
+    cmd.args(["--max-connections-per-address", &(clients + 16).to_string()]);
     if let Some(url) = &o.redis {
         cmd.args(["--redis", url]);
     }

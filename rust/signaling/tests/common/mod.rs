@@ -149,3 +149,35 @@ impl Drop for Redis {
     }
 }
 
+
+/// The resident memory of process `pid`, in KiB.
+pub fn rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("a running process");
+    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).expect("VmRSS")
+}
+
+/// A client whose socket buffers input little (`bytes`): one that stops reading stalls the
+/// server's writes to it at once instead of after the kernel's megabytes.
+pub async fn connect_small_buffer(server: &ServerProcess, bytes: u32) -> Ws {
+    let addr: std::net::SocketAddr = server.url.trim_start_matches("ws://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(bytes).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    tokio_tungstenite::client_async(&server.url, MaybeTlsStream::Plain(stream)).await.expect("connect").0
+}
+
+/// A client from loopback address `from` (127.0.0.0/8 is all loopback), with extra request
+/// headers; the handshake's error when the server refuses it.
+pub async fn connect_as(server: &ServerProcess, from: &str, headers: &[(&str, &str)]) -> Result<Ws, tokio_tungstenite::tungstenite::Error> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let addr: std::net::SocketAddr = server.url.trim_start_matches("ws://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{from}:0").parse().unwrap()).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let mut request = server.url.as_str().into_client_request().unwrap();
+    for (name, value) in headers {
+        let name = tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes()).unwrap();
+        request.headers_mut().append(name, value.parse().unwrap());
+    }
+    tokio_tungstenite::client_async(request, MaybeTlsStream::Plain(stream)).await.map(|(ws, _)| ws)
+}

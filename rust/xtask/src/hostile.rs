@@ -112,8 +112,9 @@ fn fields(line: &str) -> HashMap<String, String> {
 fn run_one(godot: &Path, project: &Path, signaling: &Path, python: &Path, work: &Path, attack: &str, seconds: u64) -> Result<Outcome> {
     let (tx, rx) = mpsc::channel::<Said>();
     // The candidate flood must reach the game: a hostile player need not use a rate-limited
-    // server like ours, so this one lets 20,000 messages through at once.
-    let (_server, url) = start_signaling_with(signaling, &["--burst", "100000", "--per-second", "100000"], &tx, &rx, work)?;
+    // server like ours, so this one lets 20,000 messages (1.2 MB) through at once.
+    let flags = ["--burst", "100000", "--per-second", "100000", "--max-unsent-bytes", "16777216"];
+    let (_server, url) = start_signaling_with(signaling, &flags, &tx, &rx, work)?;
     let game_name = format!("game-{attack}");
     let mut cmd = crate::godot::command(godot, project, "res://game.gd");
     cmd.args(["--", "--url", &url, "--seconds", &seconds.to_string()]);

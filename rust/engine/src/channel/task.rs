@@ -62,7 +62,7 @@ fn low_threshold_to_arm(outstanding: usize, armed: u32) -> Option<u32> {
     (cannot_fire || want > armed.saturating_mul(2)).then_some(want)
 }
 
-/// The SCTP stream id, once assigned (patch 0023 of the vendored webrtc gives the getter; it was
+/// The SCTP stream id, once assigned (patch 0024 of the vendored webrtc gives the getter; it was
 /// read from a stats report, a snapshot of every channel per open: quadratic under a flood of
 /// remote opens).
 pub(crate) async fn stream_id(dc: &Arc<dyn RtcDataChannel>) -> Option<u16> {

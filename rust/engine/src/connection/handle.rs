@@ -235,14 +235,16 @@ impl PeerConnection {
         let value = value.strip_prefix("candidate:").unwrap_or(value);
         if !value.is_empty() {
             if self.remote_candidates >= MAX_REMOTE_CANDIDATES {
+                let first_refusal = self.remote_candidates == MAX_REMOTE_CANDIDATES;
                 self.remote_candidates += 1;
-                if self.remote_candidates > MAX_REMOTE_CANDIDATES + 1 {
-                    return Err(Error::failed("Refused ICE candidate: too many.").quiet());
-                }
-                return Err(Error::failed(format!(
-                    "Refused ICE candidate '{}': this connection already has {MAX_REMOTE_CANDIDATES} remote candidates, the most it takes (an ICE restart starts again; further refusals are not printed).",
-                    crate::excerpt(candidate)
-                )));
+                return Err(if first_refusal {
+                    Error::failed(format!(
+                        "Refused ICE candidate '{}': this connection already has {MAX_REMOTE_CANDIDATES} remote candidates, the most it takes (an ICE restart starts again; further refusals are not printed).",
+                        crate::excerpt(candidate)
+                    ))
+                } else {
+                    Error::failed("Refused ICE candidate: too many.").quiet()
+                });
             }
             rtc::ice::candidate::unmarshal_candidate(value).map_err(|e| {
                 Error::failed(format!("Invalid ICE candidate '{}': {e}.", crate::excerpt(candidate))).caused_by(e)

@@ -132,20 +132,16 @@ impl<'a> DataChannelHandler<'a> {
         &mut self,
         now: Instant,
         message: &::datachannel::data_channel::DataChannelMessage,
+        limit: usize,
         bound: &str,
     ) -> Result<()> {
         if !self.ctx.refused_logged {
             self.ctx.refused_logged = true;
             // An error, not a warning: a game developer should hear of a hostile peer.
             log::error!(
-                "refused a data channel the remote peer opened (stream {}): past the bound of {} \
+                "refused a data channel the remote peer opened (stream {}): past the bound of {limit} \
                  {bound} (further refusals on this connection are not logged)",
                 message.stream_id,
-                if bound == "channels open" {
-                    MAX_DATA_CHANNELS_ON_REMOTE_OPEN
-                } else {
-                    MAX_DATA_CHANNEL_NAME_BYTES_ON_REMOTE_OPEN
-                },
             );
         }
         let close = ::datachannel::message::Message::DataChannelClose(
@@ -272,17 +268,17 @@ impl<'a>
                 }
                 opened
             } else {
-                // webrtc-rs-godot patch: a remote open past the bounds on channels and names is
-                // refused: its stream is reset at once (as a close does) and nothing reaches the
-                // application.
-                // Data on a stream no channel holds (refused, or never opened) is dropped
-                // quietly rather than reported as an error per message.
+                // webrtc-rs-godot patch: data on a stream no channel holds (refused, or never
+                // opened) is dropped quietly rather than reported as an error per message.
                 if message.ppi != PayloadProtocolIdentifier::Dcep {
                     debug!("dropped data for stream {}, which no channel holds", stream_id);
                     return Ok(());
                 }
-                if self.data_channels.len() >= MAX_DATA_CHANNELS_ON_REMOTE_OPEN {
-                    return self.refuse_remote_open(now, &message, "channels open");
+                // A remote open past the bounds on channels and names is refused: its stream is
+                // reset at once (as a close does) and nothing reaches the application.
+                let limit = MAX_DATA_CHANNELS_ON_REMOTE_OPEN;
+                if self.data_channels.len() >= limit {
+                    return self.refuse_remote_open(now, &message, limit, "channels open");
                 }
                 let data_channel_internal = RTCDataChannelInternal::accept(
                     message.association_handle,
@@ -291,8 +287,9 @@ impl<'a>
                     &message.payload,
                 )?;
                 let names = data_channel_internal.label.len() + data_channel_internal.protocol.len();
-                if self.data_channels.name_bytes() + names > MAX_DATA_CHANNEL_NAME_BYTES_ON_REMOTE_OPEN {
-                    return self.refuse_remote_open(now, &message, "bytes of labels and protocols");
+                let limit = MAX_DATA_CHANNEL_NAME_BYTES_ON_REMOTE_OPEN;
+                if self.data_channels.name_bytes() + names > limit {
+                    return self.refuse_remote_open(now, &message, limit, "bytes of labels and protocols");
                 }
 
                 self.data_channels.insert(data_channel_internal);

@@ -7,9 +7,13 @@ mod common;
 use engine::*;
 use std::time::{Duration, Instant};
 
+/// The process's resident memory; a failure where it cannot be read (the bound would pass
+/// unchecked).
 fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
-    statm.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0) * 4096
+    let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm: this test measures RSS (Linux)");
+    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).expect("resident pages in /proc/self/statm");
+    assert!(pages > 0, "a resident size of 0 pages cannot be measured against");
+    pages * 4096
 }
 
 /// 200 MiB offered in 16 KiB messages to a receiver that reads nothing for the whole flood (the

@@ -1,7 +1,7 @@
 //! TURN over TCP and TLS through coturn listening on TCP and TLS only (`--no-udp`: no UDP
 //! reaches the TURN server; the relayed addresses are UDP, as always), both peers relay-only.
-//! coturn is Debian's `turnserver`, taken from `WEBRTC_RS_TURNSERVER` or `PATH`; without it
-//! each test prints SKIPPED and passes, unless `WEBRTC_RS_REQUIRE_TURN=1`.
+//! coturn is Debian's `turnserver`, taken from `WEBRTC_RS_TURNSERVER` or `PATH`: the tests are
+//! `#[ignore]`d under a plain `cargo test`; `cargo xtask test` installs coturn and runs them.
 
 mod common;
 
@@ -55,13 +55,9 @@ fn certificates(dir: &Path) -> String {
     ca.pem()
 }
 
-/// coturn for the test `name`, or `None` (SKIPPED) where it is not installed.
-fn coturn(name: &str) -> Option<Coturn> {
-    let Some(turnserver) = turnserver() else {
-        assert!(std::env::var("WEBRTC_RS_REQUIRE_TURN").as_deref() != Ok("1"), "WEBRTC_RS_REQUIRE_TURN=1 but no turnserver on PATH");
-        println!("SKIPPED {name}: no coturn (turnserver on PATH or WEBRTC_RS_TURNSERVER)");
-        return None;
-    };
+/// coturn for the test `name`.
+fn coturn(name: &str) -> Coturn {
+    let turnserver = turnserver().expect("coturn is needed: turnserver on PATH or WEBRTC_RS_TURNSERVER (cargo xtask test installs it)");
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("turn_stream").join(name);
     std::fs::create_dir_all(&dir).unwrap();
     let ca_pem = certificates(&dir);
@@ -93,7 +89,7 @@ fn coturn(name: &str) -> Option<Coturn> {
         || [tcp_port, tls_port].iter().all(|p| TcpStream::connect((Ipv4Addr::LOCALHOST, *p)).is_ok()),
         "coturn's TCP and TLS listeners",
     );
-    Some(server)
+    server
 }
 
 fn relay_only(url: &str, password: &str, ca_pem: Option<&str>) -> PeerConfig {
@@ -140,39 +136,44 @@ fn connects_through(url: &str, ca_pem: Option<&str>) {
     assert_eq!(a.state(), PeerState::Connected);
 }
 
-/// A relay-only peer that cannot get an allocation from `url` ends FAILED.
-fn fails_through(url: &str, password: &str, ca_pem: Option<&str>) {
+/// A relay-only peer that cannot get an allocation from `url` ends FAILED, for `reason`.
+fn fails_through(url: &str, password: &str, ca_pem: Option<&str>, reason: FailureReason) {
     let mut a = PeerConnection::new(relay_only(url, password, ca_pem), PeerOptions::default()).unwrap();
     let _ch = a.create_data_channel("c", ChannelConfig::default()).unwrap();
     a.create_offer().unwrap();
     let start = Instant::now();
     wait_until(|| a.state() == PeerState::Failed, "STATE_FAILED");
     println!("{url}: FAILED after {} ms", start.elapsed().as_millis());
+    assert_eq!(a.failure_reason(), Some(reason), "{url}");
 }
 
 #[test]
+#[ignore = "needs coturn (turnserver on PATH or WEBRTC_RS_TURNSERVER): cargo xtask test installs it and runs these"]
 fn relay_only_over_turn_tcp_connects() {
-    let Some(turn) = coturn("tcp") else { return };
+    let turn = coturn("tcp");
     connects_through(&format!("turn:127.0.0.1:{}?transport=tcp", turn.tcp_port), None);
 }
 
 #[test]
+#[ignore = "needs coturn (turnserver on PATH or WEBRTC_RS_TURNSERVER): cargo xtask test installs it and runs these"]
 fn relay_only_over_turn_tls_connects() {
-    let Some(turn) = coturn("tls") else { return };
+    let turn = coturn("tls");
     connects_through(&format!("turns:127.0.0.1:{}", turn.tls_port), Some(&turn.ca_pem));
 }
 
 #[test]
+#[ignore = "needs coturn (turnserver on PATH or WEBRTC_RS_TURNSERVER): cargo xtask test installs it and runs these"]
 fn wrong_credentials_over_turn_tcp_and_tls_end_failed() {
-    let Some(turn) = coturn("wrong-credentials") else { return };
-    fails_through(&format!("turn:127.0.0.1:{}?transport=tcp", turn.tcp_port), "wrong", None);
-    fails_through(&format!("turns:127.0.0.1:{}", turn.tls_port), "wrong", Some(&turn.ca_pem));
+    let turn = coturn("wrong-credentials");
+    fails_through(&format!("turn:127.0.0.1:{}?transport=tcp", turn.tcp_port), "wrong", None, FailureReason::TurnAuth);
+    fails_through(&format!("turns:127.0.0.1:{}", turn.tls_port), "wrong", Some(&turn.ca_pem), FailureReason::TurnAuth);
 }
 #[test]
+#[ignore = "needs coturn (turnserver on PATH or WEBRTC_RS_TURNSERVER): cargo xtask test installs it and runs these"]
 fn turn_tls_server_not_trusted_ends_failed() {
-    let Some(turn) = coturn("untrusted") else { return };
+    let turn = coturn("untrusted");
     // Its CA is neither the platform's nor handed in: the certificate is refused.
-    fails_through(&format!("turns:127.0.0.1:{}", turn.tls_port), PASSWORD, None);
+    fails_through(&format!("turns:127.0.0.1:{}", turn.tls_port), PASSWORD, None, FailureReason::TurnCertificate);
 }
 
 #[test]
@@ -180,5 +181,11 @@ fn turn_server_that_never_answers_ends_failed() {
     // A UDP port that takes everything and answers nothing: webrtc-rs's own UDP path, the
     // same end as a stream server that cannot be reached.
     let silent = std::net::UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
-    fails_through(&format!("turn:{}", silent.local_addr().unwrap()), PASSWORD, None);
+    fails_through(&format!("turn:{}", silent.local_addr().unwrap()), PASSWORD, None, FailureReason::TurnUnreachable);
+}
+
+#[test]
+fn turn_tcp_url_where_nothing_listens_is_turn_unreachable() {
+    // A port nobody listens on: the stand-in's connection is refused.
+    fails_through(&format!("turn:127.0.0.1:{}?transport=tcp", free_port()), PASSWORD, None, FailureReason::TurnUnreachable);
 }

@@ -3,7 +3,8 @@
 //! the addon's signaling client resumes on the other by itself, and a newcomer connects to it.
 //!
 //! Needs `$WEBRTC_RS_GODOT` (a Godot 4 binary), `$WEBRTC_RS_EXTENSION` (a built
-//! `libwebrtc_rs.so`) and a redis-server (see `common::Redis`); says so and passes without them.
+//! `libwebrtc_rs.so`) and a redis-server (see `common::Redis`): `#[ignore]`d under a plain
+//! `cargo test`; `cargo xtask test` sets them and runs it.
 
 mod common;
 
@@ -12,14 +13,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 #[test]
+#[ignore = "needs Godot (WEBRTC_RS_GODOT), the built extension (WEBRTC_RS_EXTENSION) and redis-server: cargo xtask test sets them and runs it"]
 fn the_addon_resumes_on_another_instance() {
-    let (Some(godot), Some(extension)) = (std::env::var_os("WEBRTC_RS_GODOT"), std::env::var_os("WEBRTC_RS_EXTENSION")) else {
-        // `cargo xtask test` sets them (and WEBRTC_RS_REQUIRE_REDIS): there this never skips.
-        assert!(std::env::var_os("WEBRTC_RS_REQUIRE_REDIS").is_none(), "WEBRTC_RS_GODOT and WEBRTC_RS_EXTENSION are required");
-        eprintln!("SKIPPED: set WEBRTC_RS_GODOT and WEBRTC_RS_EXTENSION to run Godot through two instances");
-        return;
-    };
-    let Some(redis) = Redis::start("godot") else { return };
+    let godot = std::env::var_os("WEBRTC_RS_GODOT").expect("WEBRTC_RS_GODOT: a Godot 4 binary");
+    let extension = std::env::var_os("WEBRTC_RS_EXTENSION").expect("WEBRTC_RS_EXTENSION: a built libwebrtc_rs.so");
+    let redis = Redis::start("godot");
     let args = ["--redis".to_string(), redis.url()];
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let (a, b) = (start(&args), start(&args));

@@ -162,12 +162,54 @@ func test_unreliable_channel_drops_the_oldest_at_the_bound() -> void:
 	var rb: WebRTCDataChannel = r[2]
 	check(await wait_until(func(): return rb.get_stats().messages_received == 10), "every message reached the queue")
 	r[0].b.poll() # what arrived becomes readable in poll()
+	check_eq(rb.get_stats().messages_dropped, 0, "nothing was dropped before the game looked")
+	check(rb.get_available_packet_count() >= 2, "the game looks: messages are readable")
+	r[0].b.poll() # the game looked and read nothing: what it left may go
 	var got := []
 	while rb.get_available_packet_count() > 0:
 		got.append(rb.get_packet().decode_u32(0))
 	got.sort()
 	check_eq(got, [8, 9], "the two newest fit in 2 KiB")
 	check_eq(rb.get_stats().messages_dropped, 8, "the oldest were dropped and counted")
+
+## A game that sends unreliable 1200 B messages in bursts (64 per loop, keeping the buffered
+## amount under 1 MiB) and, every loop, polls the connections and the channel and then reads every
+## readable packet, at Godot's default receive bound: nothing is dropped by the receive queue
+## (two polls with no read between are no chance to read) and, on loopback, nothing is lost.
+func test_bursty_unreliable_reader_that_reads_everything_loses_nothing() -> void:
+	var r: Array = await connected_pair({"ordered": false, "maxRetransmits": 0})
+	if r.is_empty():
+		return
+	var p: Pair = r[0]
+	var tx: WebRTCDataChannel = r[1]
+	var rx: WebRTCDataChannel = r[2]
+	var msg := PackedByteArray()
+	msg.resize(1200)
+	var sent := 0
+	var got := 0
+	var end := Time.get_ticks_msec() + 1500
+	while Time.get_ticks_msec() < end:
+		if tx.get_buffered_amount() < 1048576:
+			for i in 64:
+				if tx.put_packet(msg) == OK:
+					sent += 1
+		p.poll()
+		rx.poll()
+		while rx.get_available_packet_count() > 0:
+			rx.get_packet()
+			got += 1
+		OS.delay_usec(50)
+	var quiet := Time.get_ticks_msec() + 2000
+	while got < sent and Time.get_ticks_msec() < quiet:
+		p.poll()
+		while rx.get_available_packet_count() > 0:
+			rx.get_packet()
+			got += 1
+		OS.delay_usec(1000)
+	note("%d of %d bursty unreliable messages read" % [got, sent])
+	check(sent > 10000, "the burst sender sent %d messages" % sent)
+	check_eq(rx.get_stats().messages_dropped, 0, "the receive queue dropped nothing")
+	check_eq(got, sent, "every message sent was read")
 
 ## A game that never looks at get_buffered_amount() while its peer reads nothing: put_packet
 ## refuses with ERR_BUSY once 16 MiB wait to be sent, instead of growing memory without bound.

@@ -858,7 +858,13 @@ where
             self.inner.write_pending.store(false, Ordering::Release);
             self.poll_writes().await?;
             self.poll_events().await;
-            self.poll_reads().await?;
+            // webrtc-rs-godot patch: data that came through a TURN relay reaches the core only
+            // in `poll_reads`, after this pass's events: what it caused (DTLS done, so SCTP
+            // starts; a channel opened) is handled now rather than at the next protocol
+            // timer (~200 ms per step of a relayed connect).
+            if self.poll_reads().await? {
+                self.poll_events().await;
+            }
             // webrtc-rs-godot patch: events and reads above can queue packets (the SCTP INIT
             // once DTLS completes, a data channel OPEN once SCTP is up). Send them now: the
             // select below would otherwise sleep until the next protocol timer (~200 ms).
@@ -1267,6 +1273,10 @@ where
             RTCTurnRelayEventOut::TurnGatheringComplete => {
                 self.turn_gathering_complete = true;
                 self.finish_gathering_if_ready().await;
+            }
+            // webrtc-rs-godot patch: a failed TURN allocation, for the handler.
+            RTCTurnRelayEventOut::CandidateError(evt) => {
+                self.inner.handler.on_ice_candidate_error(evt).await;
             }
         }
     }
@@ -1963,6 +1973,28 @@ where
         }
 
         // 1.b turn_relayer poll_write()
+        self.flush_turn_writes().await;
+
+        // 1.c peer_connection poll_write() - Send all outgoing packets, coalescing
+        // consecutive same-destination datagrams into single UDP GSO syscalls.
+        let writes = Self::drain_core_writes(self.inner.clone()).await;
+        let relayed = writes.iter().any(|w| self.turn_relayer.contains_local_addr(w.transport.local_addr));
+        self.flush_writes(writes).await;
+
+        // webrtc-rs-godot patch: packets the core sends through a TURN relay were only handed
+        // to the relay's client above (ChannelData waits in it). Send them now: 1.b ran
+        // before them, and the loop would otherwise sleep until the next protocol timer, so
+        // each relayed DTLS flight and SCTP reply waited ~200 ms (relay-only connect: 4 s).
+        if relayed {
+            self.flush_turn_writes().await;
+        }
+
+        Ok(())
+    }
+
+    /// Sends what the TURN relayer queued (webrtc-rs-godot patch: a function, as `poll_writes`
+    /// drains it twice).
+    async fn flush_turn_writes(&mut self) {
         while let Some(msg) = self.turn_relayer.poll_write() {
             let four_tuple: FourTuple = FourTuple::from(&msg.transport);
             if let Err(err) = self.handle_write(msg).await {
@@ -1981,13 +2013,6 @@ where
                 }
             }
         }
-
-        // 1.c peer_connection poll_write() - Send all outgoing packets, coalescing
-        // consecutive same-destination datagrams into single UDP GSO syscalls.
-        let writes = Self::drain_core_writes(self.inner.clone()).await;
-        self.flush_writes(writes).await;
-
-        Ok(())
     }
 
     /// Send a drained batch of outgoing packets, coalescing maximal runs of
@@ -2137,14 +2162,16 @@ where
         }
     }
 
-    async fn poll_reads(&mut self) -> Result<()> {
+    /// Whether data from a TURN relay was handed to the core (webrtc-rs-godot patch).
+    async fn poll_reads(&mut self) -> Result<bool> {
         // 3.a turn_relayer poll_read() - deliver decapsulated relay data,
         // but no need for stun_gatherer poll_read()
         let mut turn_messages = Vec::new();
         while let Some(message) = self.turn_relayer.poll_read() {
             turn_messages.push(message);
         }
-        if !turn_messages.is_empty() {
+        let relayed = !turn_messages.is_empty();
+        if relayed {
             let mut core = self.inner.core.lock().await;
             for message in turn_messages {
                 core.handle_read(message)?;
@@ -2165,14 +2192,14 @@ where
         // `a_rwnd` falls, and the peer slows down. Draining regardless would move the backlog
         // into this process's heap and throttle nobody.
         if self.flush_pending_data_channel_events().await {
-            return Ok(());
+            return Ok(relayed);
         }
 
         for message in Self::drain_core_data(self.inner.clone()).await {
             self.handle_rtc_message(message).await;
         }
 
-        Ok(())
+        Ok(relayed)
     }
 
     async fn poll_timeout(&mut self) -> Instant {

@@ -1,7 +1,7 @@
 use crate::peer_connection::event::RTCPeerConnectionEvent;
 use crate::peer_connection::event::{RTCEventInternal, TaggedRTCEventInternal};
 use crate::peer_connection::message::internal::{
-    RTCMessageInternal, STUNMessage, TaggedRTCMessageInternal,
+    DTLSMessage, RTCMessageInternal, STUNMessage, TaggedRTCMessageInternal,
 };
 use crate::peer_connection::transport::ice::IceTransport;
 use crate::statistics::accumulator::RTCStatsAccumulator;
@@ -25,7 +25,19 @@ pub(crate) struct IceHandlerContext {
     /// accumulator up with this key instead of re-`format!`ing it on every packet
     /// — that formatting was a heap allocation on the hot path in both directions.
     pub(crate) selected_pair_key: Option<String>,
+
+    /// webrtc-rs-godot patch: datagrams (the peer's DTLS ClientHello) that arrived before this
+    /// agent selected a pair, handed on once it has. The peer selects first when it is the
+    /// controlled agent, and its first flight outran our selection: dropped, DTLS resent it
+    /// only after its 1 s retransmission timeout (libwebrtc caches the ClientHello too).
+    /// At most [`MAX_EARLY_READS`] datagrams of [`MAX_EARLY_BYTES`] in all.
+    pub(crate) early_reads: VecDeque<TaggedRTCMessageInternal>,
+    pub(crate) early_bytes: usize,
 }
+
+/// webrtc-rs-godot patch: bounds of [`IceHandlerContext::early_reads`].
+pub(crate) const MAX_EARLY_READS: usize = 8;
+pub(crate) const MAX_EARLY_BYTES: usize = 16 * 1024;
 
 impl IceHandlerContext {
     pub(crate) fn new(ice_transport: IceTransport) -> Self {
@@ -37,6 +49,9 @@ impl IceHandlerContext {
             event_outs: VecDeque::new(),
 
             selected_pair_key: None,
+
+            early_reads: VecDeque::new(),
+            early_bytes: 0,
         }
     }
 }
@@ -99,6 +114,16 @@ impl<'a>
             // Use default for transport to make DTLS tunneled
             msg.transport = TransportContext::default();
             self.ctx.read_outs.push_back(msg);
+        } else if matches!(msg.message, RTCMessageInternal::Dtls(DTLSMessage::Raw(_)))
+            && self.ctx.early_reads.len() < MAX_EARLY_READS
+            && self.ctx.early_bytes + msg.message.len() <= MAX_EARLY_BYTES
+        {
+            // webrtc-rs-godot patch: a DTLS datagram is kept until a pair is selected (see
+            // `early_reads`).
+            debug!("keep message from {:?} until ICE selects a pair", msg.transport.peer_addr);
+            self.ctx.early_bytes += msg.message.len();
+            msg.transport = TransportContext::default();
+            self.ctx.early_reads.push_back(msg);
         } else {
             trace!(
                 "drop message from {:?} to {:?} before ICE connection is connected",
@@ -216,6 +241,10 @@ impl<'a>
                         now,
                         event: RTCEventInternal::ICESelectedCandidatePairChange,
                     });
+                    // webrtc-rs-godot patch: what arrived before the selection goes on now,
+                    // behind the event (the pipeline pumps events, then reads).
+                    self.ctx.early_bytes = 0;
+                    self.ctx.read_outs.extend(self.ctx.early_reads.drain(..));
                 }
                 ::ice::Event::RoleChange(is_controlling) => {
                     self.stats.transport.on_ice_role_changed(is_controlling);

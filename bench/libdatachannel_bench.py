@@ -27,8 +27,9 @@ Prints one JSON object on stdout and nothing else (progress and errors go to std
               arrived or nothing arrived for 5 s (at most 60 s): bulk_mib_s, bulk_cpu_ms_per_mib
               (process CPU time, all threads, per MiB received), bulk_lost_messages (sent minus
               received), bulk_stalled (ended before all arrived)
-  unreliable  1200 B messages on an unordered, maxRetransmits=0 channel for 2 s (buffered amount
-              under 1 MiB), then 0.5 s for stragglers: unreliable_rx_mib_s, unreliable_loss_pct
+  unreliable  1200 B messages on an unordered, maxRetransmits=0 channel for 2 s, sent in bursts of
+              64 while the buffered amount is under 1 MiB, every message read after each burst,
+              then 0.5 s for stragglers: unreliable_rx_mib_s, unreliable_loss_pct
   many        64 pairs (128 connections) at once: many_open_s until all channels are open on both
               ends, then after 0.5 s idle rss_kib_per_connection (RSS growth / 128)
   lossy       60 Hz game traffic through netsim-relay processes (25 ms each way, 10 % loss each
@@ -335,7 +336,7 @@ def unreliable():
         end = t0 + 2.0
         while time.perf_counter() < end:
             if ca.buffered_amount() < CAP:
-                for _ in range(32):
+                for _ in range(64):
                     ca.send(msg)  # False only means "queued", the message still counts
                     sent += 1
             while cb.receive() is not None:

@@ -130,6 +130,36 @@ func test_connection_stats() -> void:
 	p.a.close()
 	check(p.a.call("get_stats") is Dictionary, "after close")
 
+## get_stats() returns figures at most 200 ms old: 100 KiB sent 300 ms earlier show on the first
+## call, and on a call one second after the previous one (a HUD that asks once a second).
+func test_connection_stats_are_fresh() -> void:
+	var r: Array = await connected_pair()
+	if r.is_empty():
+		return
+	var p: Pair = r[0]
+	for round in ["the first call", "a call a second after the previous one"]:
+		var chunk := PackedByteArray()
+		chunk.resize(1024)
+		for i in 100:
+			r[1].put_packet(chunk)
+		var rx: WebRTCDataChannel = r[2]
+		var got := [0]
+		var read_all := func() -> bool:
+			while rx.get_available_packet_count() > 0:
+				rx.get_packet()
+				got[0] += 1
+			return got[0] == 100
+		check(await wait_until(read_all), "100 KiB arrive")
+		var quiet := Time.get_ticks_msec() + (300 if round == "the first call" else 1000)
+		await wait_until(func(): return Time.get_ticks_msec() >= quiet)
+		var started := Time.get_ticks_usec()
+		var a: Dictionary = p.a.call("get_stats")
+		var b: Dictionary = p.b.call("get_stats")
+		note("%s took %d us" % [round, Time.get_ticks_usec() - started])
+		var total := 102400 * (1 if round == "the first call" else 2)
+		check(a["bytes_sent"] >= total, "%s: the sender's bytes_sent shows the 100 KiB (%d)" % [round, a["bytes_sent"]])
+		check(b["bytes_received"] >= total, "%s: the receiver's bytes_received shows them (%d)" % [round, b["bytes_received"]])
+
 ## restart_ice(): a new offer with new ICE credentials goes through the usual signals; the
 ## channel stays open and carries data after it. Not before the first exchange.
 func test_restart_ice() -> void:

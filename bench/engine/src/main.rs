@@ -178,12 +178,15 @@ fn unreliable() -> Value {
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(2) {
         if ca.buffered_amount() < (1 << 20) {
-            for _ in 0..32 {
+            for _ in 0..64 {
                 if ca.send(&msg, false).is_ok() {
                     sent += 1;
                 }
             }
         }
+        // As a game: the connections' poll, then the channel's, then every readable message.
+        a.poll_events();
+        b.poll_events();
         cb.publish();
         while cb.recv().is_ok() {
             got += 1;

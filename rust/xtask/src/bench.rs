@@ -5,6 +5,8 @@
 //! repeats the GDScript bulk and unreliable workloads with the limit raised to 4096 KiB.
 //! The lossy workload (60 Hz game traffic through `netsim` relays, 25 ms and 10 % loss each way)
 //! runs in the engine and the libdatachannel runners, through the same relay code.
+//! The dedicated-server workload (64 connections from a second process, both at 60 fps) runs in
+//! Godot (`bench/godot/server.gd`) and libdatachannel (`bench/libdatachannel_server.py`).
 //! The runners are in `bench/` (`engine/`, `godot/`, `libdatachannel_bench.py`), the table and the
 //! chart in `bench/report`. Writes `target/bench/results.{json,md}` and `chart.png`, nothing else.
 
@@ -103,11 +105,39 @@ pub fn bench() -> Result<()> {
         cmd.arg("--").args(args);
         record(stack, output(cmd, stack, Duration::from_secs(900)).and_then(|o| json_line(&o, "BENCH_JSON ")));
     }
+    // The dedicated server: a server process with 64 connections to a client process, both at
+    // 60 fps (its figures join the 60 fps column and libdatachannel's).
+    let mut server_runs: Vec<(&str, Result<Value>)> = Vec::new();
+    server_runs.push(("gdscript_60fps", server_workload("godot server", |role, port| {
+        let mut cmd = crate::godot::command(&godot, &project_dir, "res://server.gd");
+        cmd.args(["--", "--role", role, "--port", &port.to_string()]);
+        cmd
+    })));
+    if let Ok(py) = libdatachannel_python() {
+        server_runs.push(("libdatachannel", server_workload("libdatachannel server", |role, port| {
+            let mut cmd = Command::new(&py);
+            cmd.arg(root().join("bench/libdatachannel_server.py")).args(["--role", role, "--port", &port.to_string()]);
+            cmd
+        })));
+    }
     record("libdatachannel", libdatachannel_python().and_then(|py| {
         let mut cmd = Command::new(py);
         cmd.arg(root().join("bench/libdatachannel_bench.py")).env("NETSIM_RELAY", &relay);
         output(cmd, "libdatachannel", Duration::from_secs(900)).and_then(|o| json_line(&o, ""))
     }));
+    for (stack, r) in server_runs {
+        match r {
+            Ok(Value::Object(m)) => {
+                if let Some(Value::Object(into)) = results.get_mut(stack) {
+                    into.extend(m);
+                } else {
+                    results.insert(stack.to_string(), Value::Object(m));
+                }
+            }
+            Ok(other) => notes.push(format!("{stack} server: not an object: {other}")),
+            Err(e) => notes.push(format!("{stack} server: {e}")),
+        }
+    }
     // The throughput workloads again, the stacks taking turns, folded into their median (the
     // 60 fps column keeps its one run: 64 MiB at 60 fps takes half a minute).
     let repeated = report::rounds::REPEATED;
@@ -189,3 +219,31 @@ fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg").map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" ")).unwrap_or_else(|_| "?".into())
 }
 
+/// The dedicated-server workload of one stack: its server process (`make("server", port)`),
+/// then its client process a second later; the server's `SERVER_JSON` line. Both bounded.
+fn server_workload(what: &str, make: impl Fn(&str, u16) -> Command) -> Result<Value> {
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0)).and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let out_path = root().join(format!("target/bench/{}.out", what.replace(' ', "_")));
+    let file = std::fs::File::create(&out_path).map_err(|e| e.to_string())?;
+    let mut server = make("server", port).stdout(file).spawn().map_err(|e| format!("{what}: {e}"))?;
+    std::thread::sleep(Duration::from_secs(1));
+    let client = output(make("client", port), &format!("{what} client"), Duration::from_secs(180));
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = server.try_wait().map_err(|e| e.to_string())? {
+            break Some(status);
+        }
+        if start.elapsed() > Duration::from_secs(60) {
+            let _ = server.kill();
+            let _ = server.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    client?;
+    match status {
+        Some(s) if s.success() => json_line(&std::fs::read(&out_path).map_err(|e| e.to_string())?, "SERVER_JSON "),
+        Some(s) => Err(format!("{what} failed ({s})")),
+        None => Err(format!("{what}: no result within 60 s of its client's end")),
+    }
+}

@@ -65,8 +65,14 @@ impl DataChannel {
     pub fn max_message_size(&self) -> usize {
         self.shared.max_message_size.load(Ordering::Acquire)
     }
-    /// Bytes sent but not yet acknowledged by the remote (plus those still queued here).
+    /// Bytes sent but not yet acknowledged by the remote (plus those still queued here). Kept
+    /// fresh while asked for: after a pause, the first answers may be high for a frame.
     pub fn buffered_amount(&self) -> usize {
+        self.shared.buffered_ask.ask();
+        self.cached_buffered_amount()
+    }
+
+    fn cached_buffered_amount(&self) -> usize {
         self.shared.queued.load(Ordering::Acquire) + self.shared.outstanding.load(Ordering::Acquire)
     }
     /// Makes the messages received so far readable (see [`crate::inbox`]). The connection's
@@ -112,7 +118,7 @@ impl DataChannel {
         if is_string && std::str::from_utf8(data).is_err() {
             return Err(Error::invalid("A text packet must be valid UTF-8 (use WRITE_MODE_BINARY for raw bytes)."));
         }
-        let buffered = self.buffered_amount();
+        let buffered = self.cached_buffered_amount();
         if buffered > 0 && buffered + data.len() > MAX_BUFFERED_AMOUNT {
             return Err(Error::busy(format!(
                 "Data channel '{}': {} bytes are already waiting to be sent, and a send may not take that past {} MiB \

@@ -128,6 +128,9 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>) {
     shared.mark_closed();
 }
 
+/// Cached unacknowledged bytes past which a send refreshes them although nobody asks.
+const UNASKED_REFRESH_AT: usize = 64 * 1024;
+
 /// Messages sent before the cached buffered amount is refreshed: one refresh per batch keeps
 /// small unreliable messages from paying two extra driver round trips each.
 const SEND_BATCH: usize = 64;
@@ -147,7 +150,9 @@ async fn send_queued(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, mu
     let mut batch = Vec::with_capacity(SEND_BATCH);
     let mut closing = false;
     while !closing {
-        let next = if shared.outstanding.load(Ordering::Acquire) > 0 {
+        // Refreshed every OUTSTANDING_REFRESH only while the owner asks (see `BufferedAsk`);
+        // otherwise on the low event, and at once when the owner asks again.
+        let next = if shared.outstanding.load(Ordering::Acquire) > 0 && shared.buffered_ask.recent() {
             tokio::select! {
                 next = outbox.recv() => next,
                 _ = tokio::time::sleep(OUTSTANDING_REFRESH) => {
@@ -156,7 +161,13 @@ async fn send_queued(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, mu
                 }
             }
         } else {
-            outbox.recv().await
+            tokio::select! {
+                next = outbox.recv() => next,
+                _ = shared.buffered_ask.wake.notified() => {
+                    refresh_outstanding(&dc, &shared).await;
+                    continue;
+                }
+            }
         };
         let Some(first) = next else { break };
         fill_batch(&mut batch, first, || outbox.try_recv().ok());
@@ -191,7 +202,10 @@ async fn send_queued(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>, mu
                 Outgoing::Close => closing = true,
             }
         }
-        if sent_any {
+        // Unasked, the cached amount only grows (by what was sent) until it passes
+        // UNASKED_REFRESH_AT: bounded staleness for send()'s 16 MiB cap, at a refresh per
+        // 64 KiB sent.
+        if sent_any && (shared.buffered_ask.recent() || shared.outstanding.load(Ordering::Acquire) >= UNASKED_REFRESH_AT) {
             refresh_outstanding(&dc, &shared).await;
         }
     }

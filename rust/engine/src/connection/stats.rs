@@ -1,6 +1,7 @@
 //! Connection-level figures a game shows (ping, whether it is relayed): read from webrtc-rs's
-//! stats report by the connection's task on request, kept as a snapshot the handle returns
-//! without waiting, plus the data channels' message counters kept live by their tasks.
+//! stats report by the connection's task, kept as a snapshot ([`StatsCell`]) at most
+//! [`MAX_AGE`] old when returned, plus the data channels' message counters kept live by their
+//! tasks.
 
 use rtc::statistics::report::{RTCStatsReport, RTCStatsReportEntry};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,13 +56,87 @@ pub(crate) struct Traffic {
     pub messages_received: AtomicU64,
 }
 
-/// How old a snapshot may get while the game keeps asking: each refresh is a round trip to
-/// webrtc-rs's driver, and a game may ask every frame.
-pub(crate) const REFRESH_INTERVAL: Duration = Duration::from_millis(200);
+/// How old the figures may be when returned. While the owner keeps asking (at least once per
+/// [`WANTED_FOR`]), the task refreshes them every [`REFRESH_EVERY`], so a call never waits; a
+/// first call (or one after a long pause) waits for a refresh, at most [`FIRST_WAIT`].
+pub(crate) const MAX_AGE: Duration = Duration::from_millis(200);
+/// How often the task refreshes the figures while they are wanted: each refresh reads
+/// webrtc-rs's whole report, so only while someone asks.
+pub(crate) const REFRESH_EVERY: Duration = Duration::from_millis(100);
+/// How long after the last request the figures are kept fresh.
+pub(crate) const WANTED_FOR: Duration = Duration::from_secs(2);
+/// The longest a call waits for fresh figures (an idle runtime answers in about a millisecond).
+pub(crate) const FIRST_WAIT: Duration = Duration::from_millis(50);
 
-/// Whether a snapshot taken (asked for) at `last` should be refreshed at `now`.
-pub(crate) fn refresh_due(last: Option<Instant>, now: Instant) -> bool {
-    last.is_none_or(|t| now.duration_since(t) >= REFRESH_INTERVAL)
+/// The snapshot the task writes and the handle reads, with when it was taken and asked for.
+#[derive(Debug, Default)]
+pub(crate) struct StatsCell {
+    inner: std::sync::Mutex<Snapshot>,
+    refreshed: std::sync::Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Snapshot {
+    stats: ConnectionStats,
+    taken: Option<Instant>,
+    asked: Option<Instant>,
+    /// A refresh was requested and has not landed yet.
+    pending: bool,
+}
+
+/// What [`StatsCell::ask`] tells the handle to do.
+pub(crate) enum Ask {
+    /// The figures are fresh enough.
+    Fresh(ConnectionStats),
+    /// Request a refresh, then [`StatsCell::wait`].
+    Refresh,
+    /// A refresh is on its way (another call waited for it): the figures as they are.
+    Pending(ConnectionStats),
+}
+
+impl StatsCell {
+    /// Notes a request at `now` and says whether the figures can be returned as they are.
+    pub fn ask(&self, now: Instant) -> Ask {
+        let mut s = crate::lock(&self.inner);
+        s.asked = Some(now);
+        if s.taken.is_some_and(|t| now.duration_since(t) < MAX_AGE) {
+            Ask::Fresh(s.stats.clone())
+        } else if s.pending {
+            Ask::Pending(s.stats.clone())
+        } else {
+            s.pending = true;
+            Ask::Refresh
+        }
+    }
+
+    /// The figures once the requested refresh has landed, or as they are after [`FIRST_WAIT`].
+    pub fn wait(&self) -> ConnectionStats {
+        let guard = crate::lock(&self.inner);
+        let (guard, _) = self
+            .refreshed
+            .wait_timeout_while(guard, FIRST_WAIT, |s| s.pending)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        guard.stats.clone()
+    }
+
+    /// The figures as they are (a closed connection refreshes nothing).
+    pub fn last(&self) -> ConnectionStats {
+        crate::lock(&self.inner).stats.clone()
+    }
+
+    /// Stores a refresh taken at `now`.
+    pub fn store(&self, stats: ConnectionStats, now: Instant) {
+        let mut s = crate::lock(&self.inner);
+        s.stats = stats;
+        s.taken = Some(now);
+        s.pending = false;
+        self.refreshed.notify_all();
+    }
+
+    /// Whether the task should keep the figures fresh at `now`: asked within [`WANTED_FOR`].
+    pub fn wanted(&self, now: Instant) -> bool {
+        crate::lock(&self.inner).asked.is_some_and(|t| now.duration_since(t) < WANTED_FOR)
+    }
 }
 
 impl ConnectionStats {
@@ -124,11 +199,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snapshots_are_refreshed_at_most_every_interval() {
+    fn figures_are_returned_fresh_or_after_one_refresh() {
+        let cell = StatsCell::default();
         let t0 = Instant::now();
-        assert!(refresh_due(None, t0), "the first request starts the collection");
-        assert!(!refresh_due(Some(t0), t0 + REFRESH_INTERVAL / 2), "asked every frame: not every time");
-        assert!(refresh_due(Some(t0), t0 + REFRESH_INTERVAL));
+        assert!(matches!(cell.ask(t0), Ask::Refresh), "the first request refreshes");
+        assert!(matches!(cell.ask(t0), Ask::Pending(_)), "a second one does not wait again");
+        assert!(cell.wanted(t0 + WANTED_FOR / 2) && !cell.wanted(t0 + WANTED_FOR), "kept fresh while asked for");
+        let fresh = ConnectionStats { bytes_sent: 7, ..Default::default() };
+        cell.store(fresh.clone(), t0);
+        assert_eq!(cell.wait(), fresh, "the refresh landed: no waiting");
+        assert!(matches!(cell.ask(t0 + MAX_AGE / 2), Ask::Fresh(s) if s == fresh));
+        assert!(matches!(cell.ask(t0 + MAX_AGE), Ask::Refresh), "too old: refreshed again");
+    }
+
+    #[test]
+    fn a_refresh_that_never_lands_costs_at_most_the_first_wait() {
+        let cell = StatsCell::default();
+        let t0 = Instant::now();
+        let _ = cell.ask(t0);
+        cell.wait();
+        assert!(t0.elapsed() < FIRST_WAIT * 4, "waited {:?}", t0.elapsed());
     }
 
     #[test]

@@ -25,7 +25,7 @@ pub struct IceServer {
 }
 
 /// Options of one peer connection (W3C `RTCConfiguration` plus engine extras).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PeerConfig {
     /// STUN and TURN servers.
     pub ice_servers: Vec<IceServer>,
@@ -46,6 +46,48 @@ pub struct PeerConfig {
     /// socket unless `bind_addresses` names ports): for servers behind a firewall that opens
     /// only a range. Each connection takes one port of the range for all its sockets.
     pub port_range: Option<(u16, u16)>,
+    /// The link simulator: delay, jitter and loss applied to every datagram this connection
+    /// sends (for testing a game on a bad network). `None` or all zero: off.
+    pub simulate: Option<Simulation>,
+}
+
+/// What the link simulator does to every datagram a connection sends: holds it for
+/// `delay_ms` plus or minus up to `jitter_ms` (uniformly), or drops it with probability
+/// `loss_percent` / 100. Each side applies it to what it sends, so two peers at 40 ms see an
+/// ~80 ms round trip.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Simulation {
+    /// Delay in milliseconds, at least 0.
+    pub delay_ms: f64,
+    /// Jitter in milliseconds, at least 0.
+    pub jitter_ms: f64,
+    /// Loss in percent, 0 to 100.
+    pub loss_percent: f64,
+}
+
+/// The longest simulated delay or jitter: a minute (a larger one is a typo, not a network).
+pub const MAX_SIMULATED_DELAY_MS: f64 = 60_000.0;
+
+impl Simulation {
+    /// Refuses (`InvalidParameter`) a negative, NaN or infinite value, a delay or jitter over
+    /// [`MAX_SIMULATED_DELAY_MS`], or a loss over 100 %.
+    pub fn validate(&self) -> Result<()> {
+        for (key, value, max) in [
+            ("delay_ms", self.delay_ms, MAX_SIMULATED_DELAY_MS),
+            ("jitter_ms", self.jitter_ms, MAX_SIMULATED_DELAY_MS),
+            ("loss_percent", self.loss_percent, 100.0),
+        ] {
+            if !(0.0..=max).contains(&value) {
+                return Err(Error::invalid(format!("'webrtc_rs.simulate.{key}' must be between 0 and {max}, got {value}.")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether it changes anything.
+    pub fn is_active(&self) -> bool {
+        self.delay_ms > 0.0 || self.jitter_ms > 0.0 || self.loss_percent > 0.0
+    }
 }
 
 impl Default for PeerConfig {
@@ -58,6 +100,7 @@ impl Default for PeerConfig {
             bind_addresses: Vec::new(),
             turn_ca_pem: None,
             port_range: None,
+            simulate: None,
         }
     }
 }
@@ -156,6 +199,9 @@ impl PeerConfig {
     /// Returns the warnings for servers that are valid but will be skipped.
     pub fn validate(&self) -> Result<Vec<String>> {
         self.validate_port_range()?;
+        if let Some(sim) = &self.simulate {
+            sim.validate()?;
+        }
         let urls = self.ice_servers.iter().map(|s| s.urls.len()).sum::<usize>();
         let mut warnings = Vec::new();
         if urls > MAX_ICE_URLS {

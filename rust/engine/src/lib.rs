@@ -17,6 +17,7 @@
 //! - `inbox`: a channel's byte-bounded receive queue of [`Packet`]s.
 //! - `config`: [`PeerConfig`], [`ChannelConfig`], [`PeerOptions`], checked like a browser checks them.
 //! - `event`: [`Event`] and [`SdpKind`]; `state`: [`PeerState`] and the other states.
+//! - `failure`: why a connection failed ([`FailureReason`]), from what its callbacks saw.
 //! - `sdp`: the few facts read from SDP text; `error`: [`Error`] and [`ErrorKind`].
 //! - `logging`: collects webrtc-rs's log ([`install_logging`], [`drain_log`]); `runtime`: the
 //!   process-wide tokio runtime ([`shutdown_runtime`]).
@@ -29,6 +30,7 @@ mod config;
 mod connection;
 mod error;
 mod event;
+mod failure;
 mod inbox;
 mod logging;
 mod runtime;
@@ -42,10 +44,11 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 pub use channel::{ChannelStats, DataChannel, MAX_BUFFERED_AMOUNT, UNSET};
-pub use config::{ChannelConfig, IceServer, IceTransportPolicy, PeerConfig, PeerOptions, MAX_CHANNEL_ID, MAX_ICE_URLS};
-pub use connection::{CandidateStats, ConnectionStats, PeerConnection, MAX_REMOTE_CANDIDATES};
+pub use config::{ChannelConfig, IceServer, IceTransportPolicy, PeerConfig, PeerOptions, Simulation, MAX_CHANNEL_ID, MAX_ICE_URLS, MAX_SIMULATED_DELAY_MS};
+pub use connection::{CandidateStats, ChannelFigures, ConnectionStats, PeerConnection, MAX_REMOTE_CANDIDATES};
 pub use error::{excerpt, Error, ErrorKind, Result, MAX_MESSAGE_BYTES};
 pub use event::{Event, SdpKind};
+pub use failure::FailureReason;
 pub use inbox::{Packet, BURST_ALLOWANCE};
 pub use logging::{drain as drain_log, install as install_logging, LogLevel, LogLine};
 pub use runtime::{live_threads as runtime_threads, shutdown as shutdown_runtime};

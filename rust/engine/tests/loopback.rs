@@ -404,12 +404,14 @@ fn unreliable_channel_drops_the_oldest_unread_messages() {
         tx.send(&numbered(i, 1000), false).unwrap();
         std::thread::sleep(Duration::from_micros(200)); // no loss on the way: only the queue drops
     }
-    // The game polls (publishes) every 2 ms but reads nothing.
-    wait_until(|| { rx.publish(); rx.stats().messages_received == total as u64 }, "all arrive at the queue");
+    // The game polls (publishes) every 2 ms and looks at the count, but reads nothing.
+    wait_until(|| { rx.publish(); rx.available_packet_count(); rx.stats().messages_received == total as u64 }, "all arrive at the queue");
     wait_until(|| tx.buffered_amount() == 0, "the sender is not held");
     // Messages that arrived after the last poll are never dropped before the game could read
-    // them: the next poll makes them readable, the one after drops what is still unread.
+    // them: the next poll makes them readable, the one after the game looked again drops what
+    // it left unread.
     rx.publish();
+    rx.available_packet_count();
     rx.publish();
     let got: Vec<u32> = std::iter::from_fn(|| rx.recv().ok()).map(|p| number(&p)).collect();
     assert_eq!(got.len(), 4, "4 of 1000 bytes fit in 4096");

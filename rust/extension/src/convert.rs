@@ -49,9 +49,10 @@ fn get_uint(dict: &VarDictionary, key: &str, max: i64) -> Result<Option<i64>> {
 }
 
 /// `initialize()`'s W3C `RTCConfiguration` plus `webrtc_rs: {includeLoopback, multicastDns,
-/// bindAddresses, portRange, turnCaFile}`.
-pub fn peer_config(dict: &VarDictionary) -> Result<PeerConfig> {
-    let mut config = PeerConfig::default();
+/// bindAddresses, portRange, turnCaFile, simulate: {delay_ms, jitter_ms, loss_percent}}`.
+/// `simulate` starts from `defaults` (the project settings): each key given overrides one.
+pub fn peer_config(dict: &VarDictionary, defaults: Option<engine::Simulation>) -> Result<PeerConfig> {
+    let mut config = PeerConfig { simulate: defaults, ..PeerConfig::default() };
     if let Some(servers) = dict.get("iceServers") {
         let servers: VarArray = servers.try_to().map_err(|_| type_error("iceServers", "an Array of Dictionaries", &servers))?;
         for (i, entry) in servers.iter_shared().enumerate() {
@@ -95,8 +96,30 @@ pub fn peer_config(dict: &VarDictionary) -> Result<PeerConfig> {
         if let Some(path) = get_string(&extra, "turnCaFile")? {
             config.turn_ca_pem = Some(read_text_file(&path, "webrtc_rs.turnCaFile")?);
         }
+        if let Some(sim) = extra.get("simulate") {
+            let sim: VarDictionary = sim.try_to().map_err(|_| type_error("webrtc_rs.simulate", "a Dictionary", &sim))?;
+            let mut base = config.simulate.unwrap_or_default();
+            for (key, field) in [("delay_ms", &mut base.delay_ms), ("jitter_ms", &mut base.jitter_ms), ("loss_percent", &mut base.loss_percent)] {
+                if let Some(v) = sim.get(key) {
+                    *field = get_number(&v, &format!("webrtc_rs.simulate.{key}"))?;
+                }
+            }
+            config.simulate = Some(base);
+        }
+    }
+    if let Some(sim) = &config.simulate {
+        sim.validate()?;
     }
     Ok(config)
+}
+
+/// A number (int or float) for the link simulator.
+fn get_number(v: &Variant, key: &str) -> Result<f64> {
+    match v.get_type() {
+        VariantType::INT => Ok(v.to::<i64>() as f64),
+        VariantType::FLOAT => Ok(v.to::<f64>()),
+        _ => Err(type_error(key, "a number", v)),
+    }
 }
 
 /// A small text file through Godot (so `res://` works in an exported game's pack too).

@@ -9,6 +9,7 @@
 //! - [`peer_connection`]: the `WebRTCPeerConnectionExtension` class; signals come out of `poll()`.
 //! - [`data_channel`]: the `WebRTCDataChannelExtension` class.
 //! - [`convert`]: the one place that reads Godot option dictionaries.
+//! - [`debugger`]: the `webrtc_rs:connections` messages for the editor debugger's WebRTC tab.
 //!
 //! All WebRTC work lives in the Godot-free `engine` crate; this crate only adapts types and
 //! turns engine events into signals on the main thread.
@@ -19,6 +20,7 @@ use godot::prelude::*;
 
 pub mod convert;
 pub mod data_channel;
+pub mod debugger;
 pub mod peer_connection;
 
 #[cfg(test)]
@@ -42,6 +44,7 @@ unsafe impl ExtensionLibrary for WebRtcRs {
                 godot_print!("webrtc-rs addon {VERSION} (webrtc-rs 0.21.1)");
             }
             WebRtcPeerConnection::set_default_extension(&StringName::from(peer_connection::CLASS_NAME));
+            peer_connection::register_settings();
         }
     }
 

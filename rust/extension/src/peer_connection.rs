@@ -30,7 +30,15 @@ const RECEIVE_BUFFER_SETTING: &str = "network/limits/webrtc/max_channel_in_buffe
 /// one free port of the range, for every address whose port is 0, e.g. for a firewall that
 /// opens only that range; so the range also bounds how many connections a process can have)
 /// and `turnCaFile` (a PEM file of CA certificates trusted for `turns:` servers besides the
-/// system's, e.g. `"res://turn_ca.pem"`). `turn:` URLs may end in `?transport=tcp`, and
+/// system's, e.g. `"res://turn_ca.pem"`) and `simulate` (the link simulator: `{delay_ms,
+/// jitter_ms, loss_percent}`, numbers: every datagram this connection sends is delayed by
+/// `delay_ms` plus or minus up to `jitter_ms` and dropped with probability `loss_percent` /
+/// 100; each side impairs what it sends, so two peers at 40 ms see an ~80 ms round trip; the
+/// project settings `network/webrtc_rs/simulate_delay_ms`, `simulate_jitter_ms` and
+/// `simulate_loss_percent`, read at each `initialize()` and at construction, apply it to
+/// every connection, each key given here overriding its setting; a negative, NaN or
+/// infinite value, or a loss over 100, returns `ERR_INVALID_PARAMETER`; a warning says once
+/// per process that it is on). `turn:` URLs may end in `?transport=tcp`, and
 /// `turns:` is TURN over TLS: for networks that block UDP. Unknown keys are ignored; a wrong
 /// type returns `ERR_INVALID_PARAMETER` with a message naming the key.
 ///
@@ -51,6 +59,39 @@ pub struct RsPeerConnection {
     generation: u64,
 }
 
+/// The link simulator's project settings (see [`register_settings`]), read at each
+/// `initialize()` (and construction); `None` when all are 0.
+pub const SIMULATE_SETTINGS: [&str; 3] =
+    ["network/webrtc_rs/simulate_delay_ms", "network/webrtc_rs/simulate_jitter_ms", "network/webrtc_rs/simulate_loss_percent"];
+
+/// Registers the link simulator's project settings (default 0), so they show in the editor's
+/// Project Settings (advanced).
+pub fn register_settings() {
+    let mut ps = ProjectSettings::singleton();
+    for (name, hint) in SIMULATE_SETTINGS.iter().zip(["0,10000,1,or_greater,suffix:ms", "0,10000,1,or_greater,suffix:ms", "0,100,0.1,suffix:%"]) {
+        if !ps.has_setting(*name) {
+            ps.set_setting(*name, &0.0f64.to_variant());
+        }
+        ps.set_initial_value(*name, &0.0f64.to_variant());
+        let mut info = VarDictionary::new();
+        info.set("name", *name);
+        info.set("type", VariantType::FLOAT.ord() as i64);
+        info.set("hint", 1i64); // PROPERTY_HINT_RANGE
+        info.set("hint_string", hint);
+        ps.add_property_info(&info);
+    }
+}
+
+fn simulate_settings() -> Option<engine::Simulation> {
+    let ps = ProjectSettings::singleton();
+    let get = |name: &str| {
+        let v = ps.get_setting(name);
+        v.try_to::<f64>().or_else(|_| v.try_to::<i64>().map(|n| n as f64)).unwrap_or(0.0)
+    };
+    let sim = engine::Simulation { delay_ms: get(SIMULATE_SETTINGS[0]), jitter_ms: get(SIMULATE_SETTINGS[1]), loss_percent: get(SIMULATE_SETTINGS[2]) };
+    (sim != engine::Simulation::default()).then_some(sim)
+}
+
 fn peer_options() -> engine::PeerOptions {
     let kb = ProjectSettings::singleton().get_setting(RECEIVE_BUFFER_SETTING).try_to::<i64>().unwrap_or(64);
     engine::PeerOptions { receive_buffer_bytes: kb.clamp(1, 1 << 20) as usize * 1024 }
@@ -58,7 +99,7 @@ fn peer_options() -> engine::PeerOptions {
 
 impl RsPeerConnection {
     fn new_peer(config: &VarDictionary) -> Result<engine::PeerConnection, engine::Error> {
-        let config = convert::peer_config(config)?;
+        let config = convert::peer_config(config, simulate_settings())?;
         let peer = engine::PeerConnection::new(config, peer_options());
         crate::flush_engine_log(); // configuration warnings
         peer
@@ -69,6 +110,34 @@ impl RsPeerConnection {
             godot_error!("WebRTCPeerConnection is not initialized (initialize() failed).");
             Error::ERR_UNCONFIGURED
         })
+    }
+
+    /// This connection's row in the debugger's WebRTC tab: the `get_stats()` keys plus `state`
+    /// (the `ConnectionState` number), `state_name` and `channels` (`label`, `id`, `state`,
+    /// `reliable`, `buffered_amount` and the channel's `get_stats()` keys).
+    pub(crate) fn debug_row(&self) -> VarDictionary {
+        let mut row = self.get_stats();
+        let state = self.get_connection_state();
+        row.set("state", state.ord() as i64);
+        row.set("state_name", format!("{state:?}").trim_start_matches("ConnectionState::").to_string());
+        let mut channels = VarArray::new();
+        for c in self.peer.as_ref().map(|p| p.channel_figures()).unwrap_or_default() {
+            let mut d = VarDictionary::new();
+            d.set("label", c.label.as_str());
+            d.set("id", c.id as i64);
+            d.set("state", c.state as u8 as i64);
+            d.set("reliable", c.reliable);
+            d.set("buffered_amount", c.buffered_amount as i64);
+            d.set("messages_sent", c.stats.messages_sent as i64);
+            d.set("bytes_sent", c.stats.bytes_sent as i64);
+            d.set("messages_received", c.stats.messages_received as i64);
+            d.set("bytes_received", c.stats.bytes_received as i64);
+            d.set("messages_dropped", c.stats.messages_dropped as i64);
+            d.set("messages_unsent", c.stats.messages_unsent as i64);
+            channels.push(&d.to_variant());
+        }
+        row.set("channels", &channels.to_variant());
+        row
     }
 
     fn run(&mut self, f: impl FnOnce(&mut engine::PeerConnection) -> engine::Result<()>) -> Error {
@@ -115,7 +184,9 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
     /// Replaces the connection with one built from `configuration`: `iceServers` (Array of `{urls,
     /// username, credential}`), `iceTransportPolicy` (`"all"` or `"relay"`) and this addon's
     /// `webrtc_rs` options (`includeLoopback`, `multicastDns`, `bindAddresses`, `portRange`,
-    /// `turnCaFile`). A wrong type or a malformed URL returns `ERR_INVALID_PARAMETER` with an
+    /// `turnCaFile`, `simulate: {delay_ms, jitter_ms, loss_percent}`, the link simulator, over
+    /// the `network/webrtc_rs/simulate_*` project settings read here). A wrong type, a
+    /// malformed URL or an invalid simulation value returns `ERR_INVALID_PARAMETER` with an
     /// error message and keeps the old connection. Never waits on the network.
     fn initialize(&mut self, config: VarDictionary) -> Error {
         // Validate first: a bad configuration leaves the old connection as it was.
@@ -177,6 +248,7 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
     /// packets every channel received readable. Call it every frame.
     fn poll(&mut self) -> Error {
         crate::flush_engine_log();
+        crate::debugger::track(self.base().instance_id());
         let events = match self.peer.as_ref() {
             Some(peer) => peer.poll_events(),
             None => return Error::ERR_UNCONFIGURED,
@@ -277,8 +349,17 @@ impl RsPeerConnection {
     /// protocol, address, port}`; empty until connected), `relayed` (bool: either end is a
     /// TURN relay), `bytes_sent`, `bytes_received`, `packets_sent`, `packets_received` (UDP,
     /// the whole connection), `retransmissions` (SCTP fast retransmissions and timeouts),
-    /// `messages_sent`, `messages_received` (data channel messages, all channels). Never waits: the transport figures are at most 0.2 s old when asked every
-    /// frame, and the first call starts their collection. Not in Godot's API.
+    /// `messages_sent`, `messages_received` (data channel messages, all channels). The transport figures are at most 0.2 s old: while
+    /// they are asked for (at least every 2 s) the runtime refreshes them every 0.1 s and a call
+    /// returns at once; the first call, or one after a longer pause, waits for a refresh (about
+    /// a millisecond, at most 50 ms). `failure_reason` (String) is `""` unless the connection is
+    /// `STATE_FAILED`, then one of `ice_failed` (no candidate pair worked), `consent_lost` (the
+    /// peer vanished after connecting), `turn_auth` (a TURN server refused the credentials),
+    /// `turn_unreachable` (a TURN server did not answer), `turn_certificate` (a `turns:`
+    /// server's certificate was refused), `dtls_fingerprint` (the peer's certificate does not
+    /// match its description's fingerprint), `dtls_failed` (ICE connected, DTLS did not) or
+    /// `sctp_failed` (the association was aborted); the error printed when it failed names the
+    /// same reason and what to check. Not in Godot's API.
     #[func]
     fn get_stats(&self) -> VarDictionary {
         let s = self.peer.as_ref().map(|p| p.stats()).unwrap_or_default();
@@ -305,6 +386,8 @@ impl RsPeerConnection {
         d.set("retransmissions", s.retransmissions as i64);
         d.set("messages_sent", s.messages_sent as i64);
         d.set("messages_received", s.messages_received as i64);
+        let reason = self.peer.as_ref().and_then(|p| p.failure_reason());
+        d.set("failure_reason", reason.map_or("", |r| r.as_str()));
         d
     }
 }

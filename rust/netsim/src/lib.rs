@@ -14,7 +14,8 @@
 //! # Structure
 //! - `relay`: the [`Relay`] handle and its two threads (receive and decide, send when due), counters,
 //!   settings changed at run time.
-//! - `pipe`: one direction's loss decision and delay queue, with time passed in (tested without sockets).
+//! - `pipe`: one direction's loss decision and delay queue, with time passed in (tested without
+//!   sockets): [`Pipe`], also the engine's link simulator (`initialize({"webrtc_rs": {"simulate": ...}})`).
 //! - `rng`: the seedable generator behind the loss.
 //!
 //! # Putting it between two WebRTC peers
@@ -51,6 +52,7 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+pub use pipe::{Held, Pipe};
 pub use relay::{Direction, DirectionStats, Impairment, Relay, RelayConfig, RelayStats};
 
 

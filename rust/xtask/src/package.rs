@@ -29,7 +29,7 @@ const TARGETS: &[Target] = &[
 
 /// The addon's files in the zip besides the libraries, as release.yml copies them: every
 /// `.gd` and `.gdextension` of `addons/webrtc_rs`, these, and the repository's README.
-const ADDON_FILES: &[&str] = &["LICENSE", "THIRD_PARTY_NOTICES.md", "icon.svg"];
+const ADDON_FILES: &[&str] = &["plugin.cfg", "LICENSE", "THIRD_PARTY_NOTICES.md", "icon.svg"];
 
 const GDEXTENSION: &str = "webrtc_rs.gdextension";
 

@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use webrtc::data_channel::DataChannel as RtcDataChannel;
 use webrtc::peer_connection::{
-    PeerConnectionEventHandler, RTCIceGatheringState,
-    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSignalingState,
+    PeerConnectionEventHandler, RTCIceConnectionState, RTCIceGatheringState,
+    RTCPeerConnectionIceErrorEvent, RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSignalingState,
 };
 
 /// webrtc-rs callbacks, written into the shared state.
@@ -27,6 +27,9 @@ impl PeerConnectionEventHandler for Handler {
         match event.candidate.to_json() {
             Ok(init) => {
                 self.candidates.fetch_add(1, Ordering::AcqRel);
+                if init.candidate.contains(" typ relay") {
+                    self.shared.diagnosis.relay_candidates.fetch_add(1, Ordering::AcqRel);
+                }
                 let mid = crate::lock(&self.shared.local_mid).clone();
                 self.shared.push_event(Event::IceCandidate { mid, mline_index: 0, candidate: init.candidate });
             }
@@ -43,12 +46,27 @@ impl PeerConnectionEventHandler for Handler {
         self.shared.gathering.set(state);
         if state == GatheringState::Complete && self.candidates.load(Ordering::Acquire) == 0 {
             // ICE would wait forever for a pair it can never form: fail now, and say why.
-            self.shared.fail(
+            let reason = self.shared.diagnosis.fail();
+            self.shared.fail(&format!(
                 "ICE gathering finished without a single local candidate, so no connection is possible. \
-                 With iceTransportPolicy \"relay\" this means no TURN allocation succeeded: check the TURN \
-                 server's URL, username and credential (the warnings above give the server's answer)."
-            );
+                 With iceTransportPolicy \"relay\" this means no TURN allocation succeeded ({}): {}.",
+                reason.as_str(), reason.advice()
+            ));
         }
+    }
+
+    async fn on_ice_connection_state_change(&self, state: RTCIceConnectionState) {
+        let d = &self.shared.diagnosis;
+        let up = matches!(state, RTCIceConnectionState::Connected | RTCIceConnectionState::Completed);
+        if up {
+            d.ice_connected.store(true, Ordering::Release);
+        }
+        d.ice_up.store(up, Ordering::Release);
+    }
+
+    async fn on_ice_candidate_error(&self, event: RTCPeerConnectionIceErrorEvent) {
+        log::debug!(target: "engine::peer", "ICE candidate error {} from {}: {}", event.error_code, event.url, event.error_text);
+        self.shared.diagnosis.turn_error_code(event.error_code);
     }
 
     async fn on_signaling_state_change(&self, state: RTCSignalingState) {
@@ -74,10 +92,18 @@ impl PeerConnectionEventHandler for Handler {
             _ => return,
         };
         log::info!(target: "engine::peer", "connection state {state:?}");
-        if state == PeerState::Failed {
-            log::error!(target: "engine::peer", "WebRTC connection failed (ICE found no working candidate pair, or DTLS/SCTP failed).");
+        match state {
+            PeerState::Failed => self.shared.fail_connection(),
+            PeerState::Connected => {
+                self.shared.diagnosis.connected.store(true, Ordering::Release);
+                // Connected again (an ICE restart after a failure): a later failure is decided anew.
+                *crate::lock(&self.shared.diagnosis.reason) = None;
+                self.shared.state.set_unless(state, |s| s == PeerState::Closed);
+            }
+            _ => {
+                self.shared.state.set_unless(state, |s| s == PeerState::Closed);
+            }
         }
-        self.shared.state.set_unless(state, |s| s == PeerState::Closed);
         if matches!(state, PeerState::Closed | PeerState::Failed) {
             self.shared.for_each_channel(ChannelShared::mark_closed);
         }

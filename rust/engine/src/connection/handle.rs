@@ -309,19 +309,33 @@ impl PeerConnection {
     }
 
     /// The connection's figures: the selected candidate pair, its round-trip time and bytes
-    /// (as of the last refresh, at most [`REFRESH_INTERVAL`](super::stats::REFRESH_INTERVAL)
-    /// old when asked every frame; the first call starts the collection), and the data
-    /// channels' message counters (live).
+    /// (at most [`MAX_AGE`](super::stats::MAX_AGE) old: kept fresh on the runtime while asked
+    /// for, so only a first call, or one after a pause, waits for them, at most
+    /// [`FIRST_WAIT`](super::stats::FIRST_WAIT)), and the data channels' message counters (live).
     pub fn stats(&self) -> ConnectionStats {
+        use super::stats::Ask;
         let now = std::time::Instant::now();
-        {
-            let mut asked = crate::lock(&self.shared.stats_asked);
-            if super::stats::refresh_due(*asked, now) && self.state() != PeerState::Closed {
-                *asked = Some(now);
-                let _ = self.commands.send(Command::RefreshStats);
+        let stats = if self.state() == PeerState::Closed {
+            self.shared.stats.last()
+        } else {
+            match self.shared.stats.ask(now) {
+                Ask::Fresh(stats) | Ask::Pending(stats) => stats,
+                Ask::Refresh if self.commands.send(Command::RefreshStats).is_err() => self.shared.stats.last(),
+                Ask::Refresh => self.shared.stats.wait(),
             }
-        }
-        crate::lock(&self.shared.stats).clone().with_traffic(&self.shared.traffic)
+        };
+        stats.with_traffic(&self.shared.traffic)
+    }
+
+    /// Why the connection failed: `None` unless it is FAILED (see [`FailureReason`]).
+    pub fn failure_reason(&self) -> Option<crate::failure::FailureReason> {
+        self.shared.failure_reason()
+    }
+
+    /// Each channel of this connection that still exists: label, id, state and counters (for
+    /// the debugger's WebRTC tab).
+    pub fn channel_figures(&self) -> Vec<super::figures::ChannelFigures> {
+        super::figures::of_channels(&self.shared)
     }
 
     /// Connection state.

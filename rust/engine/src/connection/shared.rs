@@ -1,10 +1,11 @@
 //! The state a connection's handle, its task and webrtc-rs's callbacks share: the states,
 //! the queue of events for the owner, and weak references to the connection's channels.
 
-use super::stats::{ConnectionStats, Traffic};
+use super::stats::{StatsCell, Traffic};
 use crate::channel::{ChannelInfo, ChannelShared};
 use crate::config::PeerOptions;
 use crate::event::Event;
+use crate::failure::{Diagnosis, FailureReason};
 use crate::state::{GatheringState, PeerState, SignalingState, StateCell};
 use std::collections::VecDeque;
 use std::sync::atomic::AtomicUsize;
@@ -25,11 +26,12 @@ pub(crate) struct PeerShared {
     pub local_sdp: Mutex<Option<String>>,
     pub channels: Mutex<Vec<Weak<ChannelShared>>>,
     pub options: PeerOptions,
-    /// The last figures the task read from webrtc-rs, and when the owner last asked for new ones.
-    pub stats: Mutex<ConnectionStats>,
-    pub stats_asked: Mutex<Option<std::time::Instant>>,
+    /// The last figures the task read from webrtc-rs, and when the owner last asked for them.
+    pub stats: StatsCell,
     /// Message counters all channels add to.
     pub traffic: Arc<Traffic>,
+    /// What is known of why the connection may fail (shared with the TURN stand-ins).
+    pub diagnosis: Arc<Diagnosis>,
 }
 
 impl PeerShared {
@@ -44,16 +46,40 @@ impl PeerShared {
             local_sdp: Mutex::new(None),
             channels: Mutex::new(Vec::new()),
             options,
-            stats: Mutex::new(ConnectionStats::default()),
-            stats_asked: Mutex::new(None),
+            stats: StatsCell::default(),
             traffic: Arc::new(Traffic::default()),
+            diagnosis: Arc::new(Diagnosis::default()),
         }
     }
 
     /// A negotiation step failed: say why, and end in FAILED like a browser's failed connection.
     pub fn fail(&self, message: &str) {
-        log::error!(target: "engine::peer", "{message}");
+        let reason = self.diagnosis.fail();
+        if message.contains(reason.as_str()) {
+            log::error!(target: "engine::peer", "{message}");
+        } else {
+            log::error!(target: "engine::peer", "{message} (failure_reason \"{}\")", reason.as_str());
+        }
         self.state.set_unless(PeerState::Failed, |s| s == PeerState::Closed);
+    }
+
+    /// webrtc-rs failed the connection: the reason is decided (before the state changes, so
+    /// whoever sees FAILED sees it) and printed with what to check.
+    pub fn fail_connection(&self) {
+        if self.state.get() == PeerState::Closed {
+            return;
+        }
+        let reason = self.diagnosis.fail();
+        log::error!(target: "engine::peer", "WebRTC connection failed ({}): {}.", reason.as_str(), reason.advice());
+        self.state.set_unless(PeerState::Failed, |s| s == PeerState::Closed);
+    }
+
+    /// Why the connection failed; `None` unless it is FAILED.
+    pub fn failure_reason(&self) -> Option<FailureReason> {
+        if self.state.get() != PeerState::Failed {
+            return None;
+        }
+        *crate::lock(&self.diagnosis.reason)
     }
 
     pub fn push_event(&self, event: Event) {

@@ -43,7 +43,7 @@ pub(crate) fn start(config: PeerConfig, shared: Arc<PeerShared>) -> mpsc::Unboun
     let (tx, rx) = mpsc::unbounded_channel();
     crate::runtime::handle().spawn(async move {
         // TURN over TCP/TLS, for as long as the connection runs.
-        let stream_turns = super::turn_stream::start_for(&config).await;
+        let stream_turns = super::turn_stream::start_for(&config, &shared.diagnosis).await;
         match build(&config, &shared, &stream_turns).await {
             Ok(pc) => run(pc, shared, rx).await,
             Err(e) => {
@@ -102,13 +102,21 @@ async fn build(config: &PeerConfig, shared: &Arc<PeerShared>, stream_turns: &Has
             // With trickle ICE that is the common case (checks outrun the candidates), and a
             // browser nominates at once.
             .with_prflx_acceptance_min_wait(Some(Duration::ZERO))
+            // webrtc-rs waits 2 s (pion's default) before nominating a relayed pair, in case a
+            // direct one works too; a relay-only connection has nothing better to wait for.
+            .with_relay_acceptance_min_wait((config.ice_transport_policy == IceTransportPolicy::Relay).then_some(Duration::ZERO))
             .build();
-        PeerConnectionBuilder::new()
+        let builder = PeerConnectionBuilder::new()
             .with_configuration(rtc_config(config, stream_turns))
             .with_setting_engine(settings)
             .with_handler(handler.clone())
-            .with_udp_addrs(addrs.clone())
-            .build()
+            .with_udp_addrs(addrs.clone());
+        // The link simulator, only when it changes something (see `super::simulate`).
+        match config.simulate.filter(crate::config::Simulation::is_active) {
+            Some(sim) => builder.with_runtime(super::simulate::runtime(sim)),
+            None => builder,
+        }
+        .build()
     };
     let pc = match attempt(config.mdns).await {
         Ok(pc) => pc,
@@ -133,7 +141,17 @@ async fn run(pc: Arc<dyn RtcPeerConnection>, shared: Arc<PeerShared>, mut comman
     let rt = tokio::runtime::Handle::current();
     let mut have_remote = false;
     let mut early_candidates: Vec<RTCIceCandidateInit> = Vec::new();
-    while let Some(command) = commands.recv().await {
+    // Figures kept fresh while the owner asks for them (see `super::stats`).
+    let mut stats_tick = tokio::time::interval(super::stats::REFRESH_EVERY);
+    stats_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let command = tokio::select! {
+            command = commands.recv() => match command {
+                Some(command) => command,
+                None => break,
+            },
+            _ = stats_tick.tick(), if shared.stats.wanted(std::time::Instant::now()) => Command::RefreshStats,
+        };
         match command {
             Command::CreateOffer => match pc.create_offer(None).await {
                 Ok(offer) => apply_local(&pc, &shared, offer, SdpKind::Offer).await,
@@ -187,8 +205,9 @@ async fn run(pc: Arc<dyn RtcPeerConnection>, shared: Arc<PeerShared>, mut comman
                 }
             }
             Command::RefreshStats => {
-                let report = pc.get_stats(std::time::Instant::now(), rtc::statistics::StatsSelector::None).await;
-                *crate::lock(&shared.stats) = super::stats::ConnectionStats::from_report(&report);
+                let now = std::time::Instant::now();
+                let report = pc.get_stats(now, rtc::statistics::StatsSelector::None).await;
+                shared.stats.store(super::stats::ConnectionStats::from_report(&report), now);
             }
             Command::RestartIce => {
                 if let Err(e) = pc.restart_ice().await {

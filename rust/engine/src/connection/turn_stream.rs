@@ -12,6 +12,7 @@
 
 use super::turn_tls::{client_config, parse_ca_pem};
 use crate::config::{IceUrl, PeerConfig, MAX_ICE_URLS};
+use crate::failure::{Diagnosis, FailureReason};
 use rustls::pki_types::ServerName;
 use std::collections::HashMap;
 use std::io;
@@ -57,12 +58,13 @@ pub(crate) struct StreamTurn {
 }
 
 impl StreamTurn {
-    /// Binds the local port and starts serving it on the current runtime.
-    pub async fn start(server: StreamServer) -> io::Result<Self> {
+    /// Binds the local port and starts serving it on the current runtime; what goes wrong
+    /// reaching the server is noted in `diagnosis`.
+    pub async fn start(server: StreamServer, diagnosis: Arc<Diagnosis>) -> io::Result<Self> {
         let socket = UdpSocket::bind((Ipv4Addr::LOCALHOST, 0)).await?;
         let local = socket.local_addr()?;
         log::debug!(target: "engine::turn", "{} is served to webrtc-rs as turn:{local}", server.describe());
-        let task = tokio::spawn(serve(Arc::new(socket), server));
+        let task = tokio::spawn(serve(Arc::new(socket), server, diagnosis));
         Ok(Self { local, task })
     }
 
@@ -79,7 +81,7 @@ impl Drop for StreamTurn {
     }
 }
 
-async fn serve(socket: Arc<UdpSocket>, server: StreamServer) {
+async fn serve(socket: Arc<UdpSocket>, server: StreamServer, diagnosis: Arc<Diagnosis>) {
     let mut flows: HashMap<SocketAddr, (u64, mpsc::Sender<Vec<u8>>)> = HashMap::new();
     let mut tasks = JoinSet::new();
     let mut next_id = 0u64;
@@ -102,7 +104,7 @@ async fn serve(socket: Arc<UdpSocket>, server: StreamServer) {
                     let (tx, rx) = mpsc::channel(FLOW_QUEUE);
                     next_id += 1;
                     let id = next_id;
-                    tasks.spawn(flow(socket.clone(), from, server.clone(), rx, warned.clone(), id));
+                    tasks.spawn(flow(socket.clone(), from, server.clone(), rx, warned.clone(), id, diagnosis.clone()));
                     flows.insert(from, (id, tx));
                 }
                 let _ = flows[&from].1.try_send(frame);
@@ -126,13 +128,23 @@ async fn flow(
     mut datagrams: mpsc::Receiver<Vec<u8>>,
     warned: Arc<AtomicBool>,
     id: u64,
+    diagnosis: Arc<Diagnosis>,
 ) -> (SocketAddr, u64) {
     let stream = match tokio::time::timeout(CONNECT_TIMEOUT, connect(&server)).await {
         Ok(Ok(stream)) => stream,
         failed => {
             let why = match failed {
-                Ok(Err(e)) => e.to_string(),
-                _ => "timed out".to_string(),
+                Ok(Err(e)) => {
+                    diagnosis.turn_problem(match is_certificate_error(&e) {
+                        true => FailureReason::TurnCertificate,
+                        false => FailureReason::TurnUnreachable,
+                    });
+                    e.to_string()
+                }
+                _ => {
+                    diagnosis.turn_problem(FailureReason::TurnUnreachable);
+                    "timed out".to_string()
+                }
             };
             let message = format!("Could not reach TURN server {}: {why}.", server.describe());
             if warned.swap(true, Ordering::Relaxed) {
@@ -164,6 +176,12 @@ async fn flow(
     (client, id)
 }
 
+/// Whether connecting failed because the server's TLS certificate was refused.
+fn is_certificate_error(e: &io::Error) -> bool {
+    let rustls_error = e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    matches!(rustls_error, Some(rustls::Error::InvalidCertificate(_)))
+}
+
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
@@ -191,7 +209,7 @@ async fn connect(server: &StreamServer) -> io::Result<Box<dyn Stream>> {
 
 /// A local stand-in for each `turn:...?transport=tcp` and `turns:` URL of `config` (among the
 /// URLs used), by URL. One that cannot start (no local port) is reported and left out.
-pub(crate) async fn start_for(config: &PeerConfig) -> HashMap<String, StreamTurn> {
+pub(crate) async fn start_for(config: &PeerConfig, diagnosis: &Arc<Diagnosis>) -> HashMap<String, StreamTurn> {
     let urls = config.ice_servers.iter().flat_map(|s| &s.urls).take(MAX_ICE_URLS);
     let wanted: Vec<(&String, IceUrl)> = urls.filter_map(|u| Some((u, IceUrl::parse(u).ok().filter(IceUrl::is_stream_turn)?))).collect();
     let mut tls = None;
@@ -212,7 +230,7 @@ pub(crate) async fn start_for(config: &PeerConfig) -> HashMap<String, StreamTurn
             },
             _ => None,
         };
-        match StreamTurn::start(StreamServer { host: parsed.host, port: parsed.port, tls }).await {
+        match StreamTurn::start(StreamServer { host: parsed.host, port: parsed.port, tls }, diagnosis.clone()).await {
             Ok(turn) => {
                 started.insert(url.clone(), turn);
             }

@@ -1,6 +1,6 @@
-//! TLS settings of `turns:` servers: the platform's trusted roots (Mozilla's list where the
-//! platform has none to read: Android and iOS keep theirs out of reach of a library), plus the
-//! CA certificates the game hands in (`PeerConfig::turn_ca_pem`).
+//! TLS settings of `turns:` servers: the platform's trusted roots (Mozilla's list on Android and
+//! iOS, which keep theirs out of reach of a library), plus the CA certificates the game hands
+//! in (`PeerConfig::turn_ca_pem`).
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
@@ -25,11 +25,17 @@ fn platform_roots() -> &'static RootCertStore {
     static ROOTS: OnceLock<RootCertStore> = OnceLock::new();
     ROOTS.get_or_init(|| {
         let mut store = RootCertStore::empty();
-        let found = rustls_native_certs::load_native_certs();
-        let (added, _) = store.add_parsable_certificates(found.certs);
-        if added == 0 {
-            log::debug!(target: "engine::turn", "No trusted roots readable on this platform ({:?}); using Mozilla's.", found.errors);
-            store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        #[cfg(any(target_os = "android", target_os = "ios"))]
+        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        #[cfg(not(any(target_os = "android", target_os = "ios")))]
+        {
+            let found = rustls_native_certs::load_native_certs();
+            let (added, _) = store.add_parsable_certificates(found.certs);
+            if added == 0 {
+                // A server image without ca-certificates, say: `turns:` works with the CA the
+                // game names (`turn_ca_pem`), and says why it fails otherwise.
+                log::warn!(target: "engine::turn", "No trusted root certificates are readable on this system ({:?}): a turns: server is trusted only through the CA certificates the game names (turnCaFile in the webrtc_rs options). Install the system's CA certificates (ca-certificates) to trust public TURN servers.", found.errors);
+            }
         }
         store
     })

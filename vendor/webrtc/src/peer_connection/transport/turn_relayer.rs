@@ -48,6 +48,40 @@ pub(crate) enum RTCTurnRelayEventIn {
 pub(crate) enum RTCTurnRelayEventOut {
     LocalIceCandidate(RTCIceCandidateInit),
     TurnGatheringComplete,
+    // webrtc-rs-godot patch: a TURN server refused or never answered an allocation: the
+    // W3C `icecandidateerror` event, which `PeerConnectionEventHandler::on_ice_candidate_error`
+    // declares but nothing emitted, so a connection could not tell wrong credentials from an
+    // unreachable server.
+    CandidateError(rtc::peer_connection::event::RTCPeerConnectionIceErrorEvent),
+}
+
+// webrtc-rs-godot patch: the W3C `icecandidateerror` of a failed TURN allocation: the STUN
+// error code the server answered (e.g. 401 for wrong credentials), or 701 (W3C: no answer
+// from the server).
+fn turn_candidate_error(
+    local_addr: SocketAddr,
+    url: &str,
+    error_code: u16,
+    error_text: String,
+) -> RTCTurnRelayEventOut {
+    RTCTurnRelayEventOut::CandidateError(
+        rtc::peer_connection::event::RTCPeerConnectionIceErrorEvent {
+            address: local_addr.ip().to_string(),
+            port: local_addr.port(),
+            url: url.to_owned(),
+            error_code,
+            error_text,
+        },
+    )
+}
+
+// webrtc-rs-godot patch: the STUN error code in a TURN client's allocation error text
+// ("... (error 401: Unauthorized)"), 0 when it names none.
+fn stun_error_code(text: &str) -> u16 {
+    text.split_once("(error ")
+        .and_then(|(_, rest)| rest.get(..3))
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
 }
 
 #[derive(Debug)]
@@ -734,6 +768,14 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
                             );
                             managed_client.gather_finished = true;
                             gathered_complete = true;
+                            // webrtc-rs-godot patch: reported to the handler too.
+                            let text = err.to_string();
+                            self.events.push_back(turn_candidate_error(
+                                managed_client.local_addr,
+                                &managed_client.url,
+                                stun_error_code(&text),
+                                text,
+                            ));
                         }
                         TurnEvent::CreatePermissionResponse(tid, peer_addr) => {
                             if let Some(pending) = self.pending_permissions.remove(&tid) {
@@ -773,6 +815,13 @@ impl Protocol<TaggedBytesMut, TaggedBytesMut, RTCTurnRelayEventIn> for RTCTurnRe
                             } else if is_allocate_transaction(managed_client.allocate_tid, tid) {
                                 managed_client.gather_finished = true;
                                 gathered_complete = true;
+                                // webrtc-rs-godot patch: reported to the handler too.
+                                self.events.push_back(turn_candidate_error(
+                                    managed_client.local_addr,
+                                    &managed_client.url,
+                                    701,
+                                    "the TURN server did not answer the allocation".to_owned(),
+                                ));
                             }
                         }
                         TurnEvent::BindingResponse(_, _) | TurnEvent::BindingError(_, _) => {}

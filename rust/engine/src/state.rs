@@ -41,6 +41,53 @@ state_enum!(
     ChannelState { Connecting = 0, Open = 1, Closing = 2, Closed = 3 }
 );
 
+/// What moves a connection's state: the one place its rules live ([`PeerState::after`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PeerEvent {
+    /// `create_offer()`, or a first remote offer: negotiation begins.
+    Negotiate,
+    /// `restart_ice()` on either side: a FAILED connection may connect again.
+    RestartIce,
+    /// webrtc-rs reported this connection state.
+    Reported(PeerState),
+    /// A step failed (a description not applied, the connection not built, webrtc-rs failed it).
+    Failed,
+    /// `close()`, or the owner let it go.
+    Close,
+}
+
+impl PeerState {
+    /// The state after `event`. CLOSED is final. FAILED stays FAILED until an ICE restart:
+    /// webrtc-rs may still report CONNECTING or DISCONNECTED from checks that were under way
+    /// (seen with wrong TURN credentials), which must not revive it; only CONNECTED (a
+    /// restart that worked) or a restart does. NEW moves only when negotiation begins.
+    pub(crate) fn after(self, event: PeerEvent) -> PeerState {
+        use PeerState::*;
+        match (self, event) {
+            (Closed, _) | (_, PeerEvent::Close) | (_, PeerEvent::Reported(Closed)) => Closed,
+            (_, PeerEvent::Failed) | (_, PeerEvent::Reported(Failed)) => Failed,
+            (New, PeerEvent::Negotiate) => Connecting,
+            (Failed, PeerEvent::RestartIce) => Connecting,
+            (state, PeerEvent::Negotiate | PeerEvent::RestartIce) => state,
+            (_, PeerEvent::Reported(Connected)) => Connected,
+            (Failed, PeerEvent::Reported(_)) => Failed,
+            (state, PeerEvent::Reported(New)) => state,
+            (_, PeerEvent::Reported(reported)) => reported,
+        }
+    }
+}
+
+impl StateCell<PeerState> {
+    /// Moves the state by [`PeerState::after`]; returns the new state.
+    pub fn apply(&self, event: PeerEvent) -> PeerState {
+        let old = self
+            .value
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| Some(PeerState::from_u8(cur).after(event).to_u8()))
+            .expect("the update always returns Some");
+        PeerState::from_u8(old).after(event)
+    }
+}
+
 /// A state enum that fits in a byte.
 pub(crate) trait StateValue: Copy {
     fn to_u8(self) -> u8;
@@ -80,6 +127,60 @@ impl<T: StateValue> StateCell<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use PeerEvent::*;
+    use PeerState::*;
+
+    const ALL: [PeerState; 6] = [New, Connecting, Connected, Disconnected, PeerState::Failed, Closed];
+
+    #[test]
+    fn closed_is_final() {
+        for event in [Negotiate, RestartIce, PeerEvent::Failed, Close, Reported(Connected), Reported(Connecting), Reported(New)] {
+            assert_eq!(Closed.after(event), Closed, "{event:?}");
+        }
+        for state in ALL {
+            assert_eq!(state.after(Close), Closed);
+            assert_eq!(state.after(Reported(Closed)), Closed);
+        }
+    }
+
+    #[test]
+    fn failed_stays_failed_until_an_ice_restart() {
+        // Late reports from checks that were under way do not revive it.
+        for late in [Connecting, Disconnected, New, PeerState::Failed] {
+            assert_eq!(PeerState::Failed.after(Reported(late)), PeerState::Failed, "{late:?}");
+        }
+        assert_eq!(PeerState::Failed.after(Negotiate), PeerState::Failed);
+        assert_eq!(PeerState::Failed.after(RestartIce), Connecting);
+        assert_eq!(PeerState::Failed.after(Reported(Connected)), Connected, "a restart that worked");
+    }
+
+    #[test]
+    fn negotiation_and_reports_move_a_live_connection() {
+        assert_eq!(New.after(Negotiate), Connecting);
+        assert_eq!(Connected.after(Negotiate), Connected, "a later offer does not reset it");
+        assert_eq!(Connected.after(RestartIce), Connected, "a restart of a working connection keeps its state");
+        assert_eq!(Connecting.after(Reported(Connected)), Connected);
+        assert_eq!(Connected.after(Reported(Disconnected)), Disconnected);
+        assert_eq!(Disconnected.after(Reported(Connected)), Connected);
+        assert_eq!(Connecting.after(Reported(New)), Connecting, "NEW is never reported back");
+        for state in [New, Connecting, Connected, Disconnected] {
+            assert_eq!(state.after(PeerEvent::Failed), PeerState::Failed);
+            assert_eq!(state.after(Reported(PeerState::Failed)), PeerState::Failed);
+        }
+    }
+
+    #[test]
+    fn the_cell_applies_the_rules() {
+        let cell = StateCell::new(New);
+        assert_eq!(cell.apply(Negotiate), Connecting);
+        assert_eq!(cell.apply(PeerEvent::Failed), PeerState::Failed);
+        assert_eq!(cell.apply(Reported(Connecting)), PeerState::Failed);
+        assert_eq!(cell.get(), PeerState::Failed);
+        assert_eq!(cell.apply(RestartIce), Connecting);
+        assert_eq!(cell.apply(Close), Closed);
+        assert_eq!(cell.apply(Reported(Connected)), Closed);
+    }
 
     #[test]
     fn a_closed_state_is_kept_against_later_updates() {

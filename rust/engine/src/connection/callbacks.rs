@@ -4,7 +4,7 @@
 use super::shared::PeerShared;
 use crate::channel::{self, ChannelInfo, ChannelShared, DataChannel};
 use crate::event::Event;
-use crate::state::{ChannelState, GatheringState, PeerState, SignalingState};
+use crate::state::{ChannelState, GatheringState, PeerEvent, PeerState, SignalingState};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use webrtc::data_channel::DataChannel as RtcDataChannel;
@@ -98,10 +98,10 @@ impl PeerConnectionEventHandler for Handler {
                 self.shared.diagnosis.connected.store(true, Ordering::Release);
                 // Connected again (an ICE restart after a failure): a later failure is decided anew.
                 *crate::lock(&self.shared.diagnosis.reason) = None;
-                self.shared.state.set_unless(state, |s| s == PeerState::Closed);
+                self.shared.state.apply(PeerEvent::Reported(state));
             }
             _ => {
-                self.shared.state.set_unless(state, |s| s == PeerState::Closed);
+                self.shared.state.apply(PeerEvent::Reported(state));
             }
         }
         if matches!(state, PeerState::Closed | PeerState::Failed) {

@@ -10,9 +10,10 @@ use crate::config::{ChannelConfig, PeerConfig, PeerOptions};
 use crate::error::{Error, Result};
 use crate::event::{Event, SdpKind};
 use crate::sdp;
-use crate::state::{GatheringState, PeerState, SignalingState};
+use crate::state::{GatheringState, PeerEvent, PeerState, SignalingState};
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use tokio::sync::mpsc;
 use webrtc::peer_connection::{RTCIceCandidateInit, RTCSessionDescription};
 
@@ -37,8 +38,6 @@ pub struct PeerConnection {
     /// A remote description was accepted: the first offer/answer exchange is under way or done,
     /// so ICE may be restarted and a new remote offer taken.
     negotiated: bool,
-    /// A local offer waits for its answer (signaling states change on the runtime, later).
-    offer_outstanding: bool,
     /// The remote's DTLS fingerprint and ICE username fragment, from its last description.
     remote_identity: Option<(String, String)>,
     /// Remote candidates taken since the remote's ICE credentials last changed (see
@@ -64,7 +63,7 @@ impl PeerConnection {
         }
         let shared = Arc::new(PeerShared::new(options));
         let commands = task::start(config, shared.clone());
-        Ok(Self { shared, commands, negotiated_ids: HashSet::new(), has_local_offer: false, negotiated: false, offer_outstanding: false, remote_identity: None, remote_candidates: 0 })
+        Ok(Self { shared, commands, negotiated_ids: HashSet::new(), has_local_offer: false, negotiated: false, remote_identity: None, remote_candidates: 0 })
     }
 
     fn send(&self, command: Command) -> Result<()> {
@@ -87,9 +86,9 @@ impl PeerConnection {
                 "create_offer() is only valid in STATE_NEW (the connection is {:?}).", self.state()
             )));
         }
-        self.shared.state.set(PeerState::Connecting);
+        self.shared.state.apply(PeerEvent::Negotiate);
         self.has_local_offer = true;
-        self.offer_outstanding = true;
+        self.shared.offers_pending.fetch_add(1, Ordering::AcqRel);
         self.send(Command::CreateOffer)
     }
 
@@ -99,13 +98,14 @@ impl PeerConnection {
     /// are kept. Either side may call it, once the first offer/answer exchange is complete.
     pub fn restart_ice(&mut self) -> Result<()> {
         self.ensure_not_closed("restart ICE")?;
-        if !self.negotiated || self.offer_outstanding || self.signaling_state() != SignalingState::Stable {
+        if !self.negotiated || self.offer_outstanding() || self.signaling_state() != SignalingState::Stable {
             return Err(Error::unconfigured(format!(
                 "restart_ice() needs a completed offer/answer exchange (signaling state {:?}).", self.signaling_state()
             )));
         }
         self.has_local_offer = true;
-        self.offer_outstanding = true;
+        self.shared.offers_pending.fetch_add(1, Ordering::AcqRel);
+        self.shared.state.apply(PeerEvent::RestartIce);
         self.send(Command::RestartIce)
     }
 
@@ -126,9 +126,7 @@ impl PeerConnection {
                     )));
                 }
                 self.check_remote_description(kind, sdp)?;
-                if !restart {
-                    self.shared.state.set(PeerState::Connecting);
-                }
+                self.shared.state.apply(if restart { PeerEvent::RestartIce } else { PeerEvent::Negotiate });
                 self.accepted_remote(sdp);
             }
             SdpKind::Answer | SdpKind::Pranswer => {
@@ -137,10 +135,15 @@ impl PeerConnection {
                 }
                 self.check_remote_description(kind, sdp)?;
                 self.accepted_remote(sdp);
-                self.offer_outstanding = false;
             }
         }
         self.send(Command::SetRemoteDescription(desc))
+    }
+
+    /// A local offer waits for its answer: asked of the task and not yet applied, or applied
+    /// and not yet answered (signaling states change on the runtime, later).
+    fn offer_outstanding(&self) -> bool {
+        self.shared.offers_pending.load(Ordering::Acquire) > 0 || self.signaling_state() == SignalingState::HaveLocalOffer
     }
 
     /// Notes a remote description the task will apply: the first exchange is under way, and
@@ -164,7 +167,7 @@ impl PeerConnection {
     fn is_remote_ice_restart(&self, offer: &str) -> bool {
         let Some((fingerprint, ufrag)) = &self.remote_identity else { return false };
         self.negotiated
-            && !self.offer_outstanding
+            && !self.offer_outstanding()
             && self.signaling_state() == SignalingState::Stable
             && sdp::attribute(offer, "fingerprint").map(str::to_ascii_lowercase).as_deref() == Some(fingerprint.as_str())
             && sdp::attribute(offer, "ice-ufrag").is_some_and(|u| u != ufrag)

@@ -6,9 +6,9 @@ use crate::channel::{ChannelInfo, ChannelShared};
 use crate::config::PeerOptions;
 use crate::event::Event;
 use crate::failure::{Diagnosis, FailureReason};
-use crate::state::{GatheringState, PeerState, SignalingState, StateCell};
+use crate::state::{GatheringState, PeerEvent, PeerState, SignalingState, StateCell};
 use std::collections::VecDeque;
-use std::sync::atomic::AtomicUsize;
+use std::sync::atomic::{AtomicU32, AtomicUsize};
 use std::sync::{Arc, Mutex, Weak};
 
 /// State shared by the handle, the connection task and webrtc-rs's callbacks.
@@ -32,6 +32,10 @@ pub(crate) struct PeerShared {
     pub traffic: Arc<Traffic>,
     /// What is known of why the connection may fail (shared with the TURN stand-ins).
     pub diagnosis: Arc<Diagnosis>,
+    /// Offers asked of the task (`create_offer`, `restart_ice`) that it has not yet applied
+    /// or given up on: the owner adds, the task takes away, so a failed offer never leaves
+    /// one outstanding.
+    pub offers_pending: AtomicU32,
 }
 
 impl PeerShared {
@@ -49,6 +53,7 @@ impl PeerShared {
             stats: StatsCell::default(),
             traffic: Arc::new(Traffic::default()),
             diagnosis: Arc::new(Diagnosis::default()),
+            offers_pending: AtomicU32::new(0),
         }
     }
 
@@ -60,7 +65,7 @@ impl PeerShared {
         } else {
             log::error!(target: "engine::peer", "{message} (failure_reason \"{}\")", reason.as_str());
         }
-        self.state.set_unless(PeerState::Failed, |s| s == PeerState::Closed);
+        self.state.apply(PeerEvent::Failed);
     }
 
     /// webrtc-rs failed the connection: the reason is decided (before the state changes, so
@@ -71,7 +76,7 @@ impl PeerShared {
         }
         let reason = self.diagnosis.fail();
         log::error!(target: "engine::peer", "WebRTC connection failed ({}): {}.", reason.as_str(), reason.advice());
-        self.state.set_unless(PeerState::Failed, |s| s == PeerState::Closed);
+        self.state.apply(PeerEvent::Failed);
     }
 
     /// Why the connection failed; `None` unless it is FAILED.
@@ -96,7 +101,7 @@ impl PeerShared {
 
     /// Closed: every channel is closed at once, and queued events are dropped.
     pub fn mark_closed(&self) {
-        self.state.set(PeerState::Closed);
+        self.state.apply(PeerEvent::Close);
         self.signaling.set(SignalingState::Closed);
         crate::lock(&self.events).clear();
         self.for_each_channel(ChannelShared::mark_closed);

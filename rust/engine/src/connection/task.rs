@@ -153,10 +153,14 @@ async fn run(pc: Arc<dyn RtcPeerConnection>, shared: Arc<PeerShared>, mut comman
             _ = stats_tick.tick(), if shared.stats.wanted(std::time::Instant::now()) => Command::RefreshStats,
         };
         match command {
-            Command::CreateOffer => match pc.create_offer(None).await {
-                Ok(offer) => apply_local(&pc, &shared, offer, SdpKind::Offer).await,
-                Err(e) => shared.fail(&format!("Could not create an offer: {e}.")),
-            },
+            Command::CreateOffer => {
+                match pc.create_offer(None).await {
+                    Ok(offer) => apply_local(&pc, &shared, offer, SdpKind::Offer).await,
+                    Err(e) => shared.fail(&format!("Could not create an offer: {e}.")),
+                }
+                // Applied (signaling now says so) or given up on.
+                shared.offers_pending.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            }
             Command::SetRemoteDescription(desc) => {
                 let is_offer = desc.sdp_type == RTCSdpType::Offer;
                 let max = sdp::max_message_size(&desc.sdp);
@@ -210,14 +214,14 @@ async fn run(pc: Arc<dyn RtcPeerConnection>, shared: Arc<PeerShared>, mut comman
                 shared.stats.store(super::stats::ConnectionStats::from_report(&report), now);
             }
             Command::RestartIce => {
-                if let Err(e) = pc.restart_ice().await {
-                    shared.fail(&format!("Could not restart ICE: {e}."));
-                    continue;
+                match pc.restart_ice().await {
+                    Err(e) => shared.fail(&format!("Could not restart ICE: {e}.")),
+                    Ok(()) => match pc.create_offer(None).await {
+                        Ok(offer) => apply_local(&pc, &shared, offer, SdpKind::Offer).await,
+                        Err(e) => shared.fail(&format!("Could not create the ICE restart offer: {e}.")),
+                    },
                 }
-                match pc.create_offer(None).await {
-                    Ok(offer) => apply_local(&pc, &shared, offer, SdpKind::Offer).await,
-                    Err(e) => shared.fail(&format!("Could not create the ICE restart offer: {e}.")),
-                }
+                shared.offers_pending.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
             }
             Command::Close => break,
         }

@@ -192,7 +192,10 @@ impl DTLSConn {
                 srv_cli_str(self.state.is_client),
                 self.current_flight
             );
-            self.current_retransmit_timer = None;
+            // webrtc-rs-godot patch: the retransmit timer keeps running until the peer's flight
+            // is complete. Clearing it on any datagram left a side whose flight was lost waiting
+            // forever once the peer's retransmission of its previous flight arrived (RFC 6347
+            // 4.2.4: that retransmission means ours was lost, so ours must go again).
             let result = self.current_flight.parse(
                 /*&mut self.handle_queue_tx,*/ &mut self.state,
                 &self.cache,
@@ -216,6 +219,7 @@ impl DTLSConn {
                     }
                 }
                 Ok(next_flight) => {
+                    self.current_retransmit_timer = None;
                     debug!(
                         "[handshake:{}] {} -> {}",
                         srv_cli_str(self.state.is_client),

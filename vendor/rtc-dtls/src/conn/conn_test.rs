@@ -2706,3 +2706,28 @@ fn test_old_epoch_alert_honoured_until_handshake_completes() {
         "a discarded alert was answered"
     );
 }
+
+/// webrtc-rs-godot patch: a datagram that does not complete the peer's flight (a repeat of
+/// its previous flight, or part of the next) leaves the retransmit timer running, so a side
+/// whose own flight was lost sends it again.
+#[test]
+fn a_partial_flight_keeps_the_retransmit_timer() {
+    let config = Arc::new(HandshakeConfig::new(
+        crypto::default_provider().expect("a built-in crypto provider is enabled for tests"),
+    ));
+    let mut conn = DTLSConn::new(config, true, None);
+    conn.current_flight = Box::new(crate::flight::flight3::Flight3 {});
+    conn.current_handshake_state = HandshakeState::Waiting;
+    let now = std::time::Instant::now();
+    let deadline = now + std::time::Duration::from_secs(1);
+    conn.current_retransmit_timer = Some(deadline);
+    // Something arrived, but not the server's whole flight (the cache holds none of it).
+    conn.handshake_rx = Some(());
+    conn.handshake(now).unwrap();
+    assert!(conn.current_handshake_state == HandshakeState::Waiting);
+    assert_eq!(
+        conn.current_retransmit_timer,
+        Some(deadline),
+        "waiting on an incomplete flight must keep the retransmit timer"
+    );
+}

@@ -1631,5 +1631,67 @@ fn test_reconfig_backoff_must_double_once() -> Result<()> {
     Ok(())
 }
 
+// webrtc-rs-godot patch: a SACK that is due rides in the first DATA packet.
+
+use crate::chunk::chunk_selective_ack::GapAckBlock;
+
+fn sack_chunk(gaps: usize) -> ChunkSelectiveAck {
+    ChunkSelectiveAck {
+        cumulative_tsn_ack: 7,
+        advertised_receiver_window_credit: 1024,
+        gap_ack_blocks: (0..gaps as u16)
+            .map(|i| GapAckBlock {
+                start: 2 + 3 * i,
+                end: 3 + 3 * i,
+            })
+            .collect(),
+        duplicate_tsn: vec![],
+    }
+}
+
+#[test]
+fn a_due_sack_leads_the_first_data_packet() {
+    let a = create_association_with_mtu(1200);
+    let chunks = vec![payload_chunk(1, 500), payload_chunk(2, 500)];
+    let mut raw_packets = vec![];
+    a.bundle_sack_and_data_chunks_into_packets(Some(sack_chunk(1)), chunks, &mut raw_packets);
+    assert_eq!(raw_packets.len(), 1, "SACK and both DATA chunks fit one datagram");
+    let p = Packet::unmarshal(&raw_packets[0]).unwrap();
+    assert_eq!(p.chunks.len(), 3);
+    let sack = p.chunks[0].as_any().downcast_ref::<ChunkSelectiveAck>().expect("the SACK comes first");
+    assert_eq!(sack.cumulative_tsn_ack, 7);
+    assert!(p.chunks[1].as_any().downcast_ref::<ChunkPayloadData>().is_some());
+    assert!(raw_packets[0].len() as u32 <= a.mtu);
+}
+
+#[test]
+fn a_sack_that_does_not_fit_goes_alone_first() {
+    let a = create_association_with_mtu(1200);
+    // A full-size DATA chunk leaves no room for a SACK with 20 gap blocks (96 bytes).
+    let chunks = vec![payload_chunk(1, 1200 - 12 - 16 - 8)];
+    let mut raw_packets = vec![];
+    a.bundle_sack_and_data_chunks_into_packets(Some(sack_chunk(20)), chunks, &mut raw_packets);
+    assert_eq!(raw_packets.len(), 2);
+    let first = Packet::unmarshal(&raw_packets[0]).unwrap();
+    assert_eq!(first.chunks.len(), 1);
+    assert!(first.chunks[0].as_any().downcast_ref::<ChunkSelectiveAck>().is_some());
+    let second = Packet::unmarshal(&raw_packets[1]).unwrap();
+    assert!(second.chunks.iter().all(|c| c.as_any().downcast_ref::<ChunkPayloadData>().is_some()));
+    for p in &raw_packets {
+        assert!(p.len() as u32 <= a.mtu);
+    }
+}
+
+#[test]
+fn taking_the_due_sack_stops_the_delayed_ack_timer() {
+    let mut a = create_association_with_mtu(1200);
+    assert!(a.take_due_sack().is_none(), "nothing is due when idle");
+    a.ack_state = AckState::Delay;
+    a.timers.start(Timer::Ack, Instant::now(), ACK_INTERVAL);
+    assert!(a.take_due_sack().is_some());
+    assert_eq!(a.ack_state, AckState::Idle);
+    assert_eq!(a.timers.get(Timer::Ack), None, "the delayed SACK went with the DATA");
+}
+
 #[path = "message_selection_test.rs"]
 mod message_selection_test;

@@ -2480,7 +2480,11 @@ impl Association {
             self.timers
                 .start_if_idle(Timer::T3RTX, now, self.rto_mgr.get_rto());
 
-            self.bundle_data_chunks_into_packets(chunks, &mut raw_packets);
+            // webrtc-rs-godot patch: a SACK that is due (delayed or immediate) rides in the
+            // first DATA packet instead of a datagram of its own (RFC 9260 6.2: it "MAY"
+            // be bundled with outbound DATA; usrsctp and Linux do).
+            let sack = self.take_due_sack();
+            self.bundle_sack_and_data_chunks_into_packets(sack, chunks, &mut raw_packets);
         }
 
         if !sis_to_reset.is_empty() || self.will_retransmit_reconfig {
@@ -3181,6 +3185,29 @@ impl Association {
         chunks: Vec<ChunkPayloadData>,
         raw_packets: &mut Vec<Bytes>,
     ) {
+        self.bundle_sack_and_data_chunks_into_packets(None, chunks, raw_packets);
+    }
+
+    /// webrtc-rs-godot patch: the SACK due now, if one is (delayed or immediate), with the
+    /// delayed-ack timer stopped: the caller sends it with the DATA it is about to send.
+    fn take_due_sack(&mut self) -> Option<ChunkSelectiveAck> {
+        if self.ack_state == AckState::Idle {
+            return None;
+        }
+        self.ack_state = AckState::Idle;
+        self.timers.stop(Timer::Ack);
+        Some(self.create_selective_ack_chunk())
+    }
+
+    /// webrtc-rs-godot patch: as `bundle_data_chunks_into_packets`, with `sack` (if any) as
+    /// the first chunk of the first packet (control chunks precede DATA, RFC 9260 6.10); a
+    /// SACK too large to share the first packet goes alone ahead of it.
+    fn bundle_sack_and_data_chunks_into_packets(
+        &self,
+        mut sack: Option<ChunkSelectiveAck>,
+        chunks: Vec<ChunkPayloadData>,
+        raw_packets: &mut Vec<Bytes>,
+    ) {
         // RFC 4960 sec 6.1.  Transmission of DATA Chunks
         //   Multiple DATA chunks committed for transmission MAY be bundled in a
         //   single packet.  Furthermore, DATA chunks being retransmitted MAY be
@@ -3208,10 +3235,24 @@ impl Association {
         // boundaries are computed once here and reused below, so the MTU-split
         // rule lives in exactly one place.
         let hdr = COMMON_HEADER_SIZE as usize;
+        let sack_wire = sack
+            .as_ref()
+            .map_or(0, |s| (CHUNK_HEADER_SIZE + s.value_length()).next_multiple_of(4));
+        let first_wire =
+            (DATA_CHUNK_HEADER_SIZE as usize + chunks[0].user_data.len()).next_multiple_of(4);
+        if sack.is_some() && hdr + sack_wire + first_wire > self.mtu as usize {
+            if let Some(alone) = sack.take() {
+                match self.marshal_control_chunk(&alone) {
+                    Ok(raw) => raw_packets.push(raw),
+                    Err(_) => warn!("[{}] failed to serialize a SACK packet", self.side),
+                }
+            }
+        }
+        let lead_wire = if sack.is_some() { sack_wire } else { 0 };
         let mut bundles: Vec<(usize, usize)> = Vec::new();
         let mut total_len = 0usize;
         let mut bundle_start = 0;
-        let mut bundle_len = hdr;
+        let mut bundle_len = hdr + lead_wire;
         for (i, chunk) in chunks.iter().enumerate() {
             // Marshalled chunk size: header + payload, padded up to the SCTP
             // 4-byte boundary. Bundle decisions must use this wire size —
@@ -3236,9 +3277,13 @@ impl Association {
         // Second pass: marshal each datagram into the shared buffer.
         let mut buf = BytesMut::with_capacity(total_len);
         for (start, end) in bundles {
+            // The SACK (if any) leads the first datagram.
+            let lead = if start == 0 { sack.as_ref() } else { None };
             match Packet::write_framed(
                 &common_header,
-                chunks[start..end].iter().map(|c| c as &dyn Chunk),
+                lead.into_iter()
+                    .map(|c| c as &dyn Chunk)
+                    .chain(chunks[start..end].iter().map(|c| c as &dyn Chunk)),
                 &mut buf,
             ) {
                 Ok(_) => {

@@ -28,13 +28,14 @@ func note(text: String) -> void:
 func skip(why: String) -> void:
 	skipped = why
 
-## Position in the captured error output (Godot 4.5+ Logger); -1 (and the test skipped) without one.
+## Position in the captured error output (Godot 4.5+ Logger, else the file log that
+## `cargo xtask suite` turns on); -1 (and the test skipped) without either.
 func log_mark() -> int:
 	var log = tree.get("script_errors")
 	if log == null:
-		skip("Godot < 4.5 has no Logger: error messages cannot be checked")
+		skip("no Logger (Godot < 4.5) and no file log: error messages cannot be checked")
 		return -1
-	return log.total
+	return log.mark()
 
 ## True if an error (a warning: want_warning) containing text was logged since mark.
 func logged(mark: int, text: String, want_warning := false) -> bool:

@@ -27,6 +27,14 @@ func _log_error(function: String, file: String, line: int, code: String, rationa
 	last = "%s (%s:%d %s)" % [rationale if rationale != "" else code, file, line, function]
 	_lock.unlock()
 
+## A mark for logged_since(): the number of messages logged so far.
+func mark() -> int:
+	return total
+
+## GDScript runtime errors logged so far.
+func script_error_count() -> int:
+	return count
+
 ## The kept messages logged since mark (a value of total).
 func _since(mark: int) -> Array:
 	_lock.lock()

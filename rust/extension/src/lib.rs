@@ -10,6 +10,7 @@
 //! - [`data_channel`]: the `WebRTCDataChannelExtension` class.
 //! - [`convert`]: the one place that reads Godot option dictionaries.
 //! - [`debugger`]: the `webrtc_rs:connections` messages for the editor debugger's WebRTC tab.
+//! - [`web_export`]: an always-on editor plugin that leaves the addon out of Web exports.
 //!
 //! All WebRTC work lives in the Godot-free `engine` crate; this crate only adapts types and
 //! turns engine events into signals on the main thread.
@@ -22,6 +23,7 @@ pub mod convert;
 pub mod data_channel;
 pub mod debugger;
 pub mod peer_connection;
+pub mod web_export;
 
 #[cfg(test)]
 mod class_reference;

@@ -1,8 +1,9 @@
 //! Cross C toolchains for `cargo xtask package`: the Rust target's standard library (rustup)
 //! and a C compiler, archiver and linker for it, which ring's build script and the final link
-//! need. The compiler is Debian's cross gcc found on `PATH` (`gcc-aarch64-linux-gnu`,
-//! `gcc-mingw-w64-x86-64`), else the private install in `~/.cache/webrtc-rs/<dir>` made by
-//! `recipes/install-debian.sh` (only when asked: `cargo xtask package --cross`).
+//! need (Windows x86_64; the Linux libraries are built with zig, see `zig`). The compiler is
+//! Debian's cross gcc found on `PATH` (`gcc-mingw-w64-x86-64`), else the private install in
+//! `~/.cache/webrtc-rs/<dir>` made by `recipes/install-debian.sh` (only when asked:
+//! `cargo xtask package --cross`).
 //!
 //! The private installs come from Debian 13 (trixie), a stable release: its gcc major version,
 //! which is part of the paths below, does not change under us. Debian's cross gcc is built
@@ -38,24 +39,6 @@ struct Spec {
 }
 
 const SPECS: &[Spec] = &[
-    Spec {
-        triple: "aarch64-unknown-linux-gnu",
-        gcc: "aarch64-linux-gnu-gcc",
-        ar: "aarch64-linux-gnu-ar",
-        apt: "gcc-aarch64-linux-gnu libc6-dev-arm64-cross",
-        dir: "gcc-aarch64",
-        package: "gcc-14-aarch64-linux-gnu",
-        extra: "libc6-dev-arm64-cross",
-        programs: &[
-            "/usr/bin/aarch64-linux-gnu-gcc-14",
-            "/usr/libexec/gcc-cross/aarch64-linux-gnu/14/cc1",
-            "/usr/bin/aarch64-linux-gnu-as",
-            "/usr/bin/aarch64-linux-gnu-ld.bfd",
-            "/usr/bin/aarch64-linux-gnu-ar",
-        ],
-        driver: "aarch64-linux-gnu-gcc-14",
-        sysroot: true,
-    },
     Spec {
         triple: "x86_64-pc-windows-gnu",
         gcc: "x86_64-w64-mingw32-gcc",
@@ -139,7 +122,7 @@ pub fn toolchain(triple: &str, install: bool) -> Result<Toolchain> {
 }
 
 /// The target's standard library: present, or added with rustup when `install`.
-fn rust_std(triple: &str, install: bool) -> Result<()> {
+pub fn rust_std(triple: &str, install: bool) -> Result<()> {
     let installed = || {
         Command::new("rustc")
             .args(["--print", "target-libdir", "--target", triple])

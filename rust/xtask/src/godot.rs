@@ -15,7 +15,7 @@ fn cache_dir() -> PathBuf {
 }
 
 /// `(major, minor)` of a Godot binary, if it runs.
-fn version(godot: &Path) -> Option<(u32, u32)> {
+pub fn version(godot: &Path) -> Option<(u32, u32)> {
     let out = Command::new(godot).args(["--headless", "--version"]).stderr(Stdio::null()).output().ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut parts = text.trim().split('.');

@@ -3,6 +3,7 @@
 //! - `cargo xtask build [--release]`  build the extension into `addons/webrtc_rs/bin/`
 //! - `cargo xtask godot`              find or install Godot 4.3+, print its path
 //! - `cargo xtask test`               engine tests, then the headless Godot suites and interop
+//! - `cargo xtask suite`              the GDScript suites alone, on `GODOT` (the version matrix)
 //! - `cargo xtask demo [--debug]`     two peers, then multiplayer sessions (release build)
 //! - `cargo xtask bench`              side-by-side benchmark: engine, GDScript, libdatachannel
 //! - `cargo xtask readme`             copy the tables of the last `test` and `bench` into README.md
@@ -18,6 +19,8 @@
 //! - `godot`: find or install Godot (`recipes/install-godot.sh`), run it under a timeout.
 //! - `project`: build the extension and lay it into a Godot project.
 //! - `package`: the release zip (`cross`: cross toolchains; `emulated`: the arm64 run).
+//! - `suite`: the GDScript suites alone, on any Godot 4.3+ (file log where there is no Logger).
+//! - `web_export`: a Web export of a project holding the addon leaves it out.
 //! - `session`: the multi-process multiplayer session (signaling server + 4 Godot processes).
 //! - `interop`: the addon against other WebRTC stacks (aiortc, Chromium, Firefox, coturn; `interop/`).
 //! - `hostile`: an aiortc attacker against a game that reads everything (`hostile/`).
@@ -38,8 +41,11 @@ mod package;
 mod project;
 mod readme;
 mod session;
+mod suite;
 mod venv;
+mod web_export;
 mod workflows;
+mod zig;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -54,6 +60,7 @@ fn main() -> ExitCode {
         Some("build") => project::build_extension(release).map(|_| ()),
         Some("godot") => godot::find_or_install().map(|g| println!("{}", g.display())),
         Some("test") => test(),
+        Some("suite") => suite::run(),
         Some("hostile") => hostile::command(&args[1..]),
         // The demo's figures are what players get, so it runs the release build unless asked.
         Some("demo") => demo(!args.iter().any(|a| a == "--debug")),
@@ -61,7 +68,7 @@ fn main() -> ExitCode {
         Some("bench") => bench::bench(),
         Some("readme") => readme::update(),
         Some("notices") => notices::generate(),
-        _ => Err("usage: cargo xtask <build [--release] | godot | test | demo [--debug] | hostile [--attack NAME] [--seconds N] | bench | readme | package [--cross] [--run-arm64] | notices>".to_string()),
+        _ => Err("usage: cargo xtask <build [--release] | godot | test | suite | demo [--debug] | hostile [--attack NAME] [--seconds N] | bench | readme | package [--cross] [--run-arm64] | notices>".to_string()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -155,6 +162,9 @@ fn test() -> Result<()> {
         godot::run_script(&godot, &bare, "res://bare_test.gd", &[], Duration::from_secs(120))
     }) {
         failures.push(format!("bare project: {e}"));
+    }
+    if let Err(e) = web_export::run(&godot, &lib) {
+        failures.push(e);
     }
     println!("== Multi-process sessions (signaling server + 4 Godot processes)");
     let signaling = project::build_signaling(false)?;

@@ -1,13 +1,15 @@
 //! `cargo xtask package [--cross] [--run-arm64]`: the release zip of
 //! `.github/workflows/release.yml`, `target/package/webrtc-rs-godot-<version>.zip`, for the
-//! platforms this machine can build: the host's library, and Linux arm64 and Windows x86_64
-//! when their cross toolchains are here (`cross`; `--cross` installs them privately). The zip
+//! platforms this machine can build: the Linux x86_64 and arm64 libraries for glibc 2.28
+//! (`zig`: cargo-zigbuild, from PyPI; the highest glibc version each needs is checked), and
+//! Windows x86_64 when its cross toolchain is here (`cross`; `--cross` installs it, and Rust's
+//! arm64 standard library, privately). The zip
 //! holds `addons/webrtc_rs/` as the Asset Library expects it; what was built and what was
 //! skipped, and why, is printed. `--run-arm64` then loads the arm64 library in Debian's arm64
 //! Godot under qemu-user (`emulated`).
 
 use crate::project::{cargo_build, target_dir};
-use crate::{Result, cargo, cross, emulated, root, run};
+use crate::{Result, cargo, cross, emulated, root, run, zig};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -18,13 +20,15 @@ struct Target {
     triple: &'static str,
     built: &'static str,
     file: &'static str,
+    /// Built with cargo-zigbuild for glibc [`zig::GLIBC`] (Linux).
+    zig: bool,
 }
 
 const TARGETS: &[Target] = &[
-    Target { platform: "Linux x86_64", triple: "x86_64-unknown-linux-gnu", built: "libwebrtc_rs.so", file: "libwebrtc_rs.so" },
-    Target { platform: "Linux arm64", triple: "aarch64-unknown-linux-gnu", built: "libwebrtc_rs.so", file: "libwebrtc_rs.arm64.so" },
+    Target { platform: "Linux x86_64", triple: "x86_64-unknown-linux-gnu", built: "libwebrtc_rs.so", file: "libwebrtc_rs.so", zig: true },
+    Target { platform: "Linux arm64", triple: "aarch64-unknown-linux-gnu", built: "libwebrtc_rs.so", file: "libwebrtc_rs.arm64.so", zig: true },
     // MinGW here; release.yml builds the MSVC one. Godot loads either.
-    Target { platform: "Windows x86_64", triple: "x86_64-pc-windows-gnu", built: "webrtc_rs.dll", file: "webrtc_rs.dll" },
+    Target { platform: "Windows x86_64", triple: "x86_64-pc-windows-gnu", built: "webrtc_rs.dll", file: "webrtc_rs.dll", zig: false },
 ];
 
 /// The addon's files in the zip besides the libraries, as release.yml copies them: every
@@ -45,7 +49,27 @@ pub fn package(args: &[String]) -> Result<()> {
     // Build what can be built here; the rest is said, with why.
     let mut built: Vec<(&Target, PathBuf, String)> = Vec::new();
     let mut skipped: Vec<(String, String, String)> = Vec::new();
+    let mut zigbuild = None;
     for t in TARGETS {
+        if t.zig {
+            if let Err(why) = cross::rust_std(t.triple, install) {
+                skipped.push((t.platform.to_string(), t.file.to_string(), why));
+                continue;
+            }
+            if zigbuild.is_none() {
+                zigbuild = Some(zig::ZigBuild::ensure()?);
+            }
+            let zigbuild = zigbuild.as_ref().expect("just set");
+            println!("== {}: cargo zigbuild --release --target {}.{}", t.platform, t.triple, zig::GLIBC);
+            run(zigbuild.build_command("webrtc-rs-extension", t.triple), &format!("cargo zigbuild --target {}", t.triple))?;
+            let lib = target_dir().join(t.triple).join("release").join(t.built);
+            let (major, minor) = zig::glibc_floor(&lib)?;
+            if (major, minor) > zig::glibc_target() {
+                return Err(format!("{} needs glibc {major}.{minor}, above the {} it was built for", lib.display(), zig::GLIBC));
+            }
+            built.push((t, lib, format!("{}, glibc {major}.{minor} at most (cargo-zigbuild)", t.triple)));
+            continue;
+        }
         if t.triple == host {
             let lib = cargo_build("webrtc-rs-extension", true)?.join(t.built);
             built.push((t, lib, format!("{}, this machine", t.triple)));
@@ -99,8 +123,10 @@ pub fn package(args: &[String]) -> Result<()> {
     for (key, file) in elsewhere {
         let why = if key.starts_with("android") {
             "needs the Android NDK; release.yml builds it (cargo-ndk)"
+        } else if key.starts_with("windows") {
+            "needs MSVC's arm64 tools; release.yml builds it on Windows"
         } else {
-            "needs Apple's SDK; release.yml builds it on macOS"
+            "needs Apple's SDK; release.yml builds the framework on macOS"
         };
         skipped.push((platform_name(&key), file, why.to_string()));
     }
@@ -259,6 +285,46 @@ mod tests {
         assert!(named.contains(&("linux.release.arm64".into(), "libwebrtc_rs.arm64.so".into())), "{named:?}");
         assert_eq!(platform_name("android.release.arm64"), "Android arm64");
         assert_eq!(platform_name("macos.debug"), "macOS");
+    }
+
+    /// Every library release.yml builds (its matrix's `file:` and each job's `out/<name>`) is
+    /// named by the `.gdextension`, and every library the `.gdextension` names is built there.
+    #[test]
+    fn the_gdextension_names_every_library_release_yml_builds() {
+        let workflow = std::fs::read_to_string(root().join(".github/workflows/release.yml")).unwrap();
+        let mut built: Vec<String> = Vec::new();
+        for line in workflow.lines() {
+            if let Some(file) = line.trim().strip_prefix("file: ") {
+                built.push(file.trim().to_string());
+            }
+            for (i, _) in line.match_indices(" out/") {
+                let name: String = line[i + 5..].chars().take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
+                if name.starts_with("lib") || name.ends_with(".dll") {
+                    built.push(name);
+                }
+            }
+        }
+        built.sort();
+        built.dedup();
+        let text = std::fs::read_to_string(root().join("addons/webrtc_rs").join(GDEXTENSION)).unwrap();
+        let mut named: Vec<String> = gdextension_libraries(&text).into_iter().map(|(_, f)| f).collect();
+        named.sort();
+        named.dedup();
+        assert_eq!(built, named, "release.yml builds (left) and {GDEXTENSION} names (right)");
+        // The ABIs Godot exports to, each with a debug and a release entry.
+        for abi in ["linux.x86_64", "linux.arm64", "windows.x86_64", "windows.arm64", "android.arm64", "android.x86_64", "android.arm32"] {
+            let (os, arch) = abi.split_once('.').unwrap();
+            for build in ["debug", "release"] {
+                let key = format!("{os}.{build}.{arch}");
+                assert!(gdextension_libraries(&text).iter().any(|(k, _)| *k == key), "{GDEXTENSION} has no {key}");
+            }
+        }
+        for os in ["macos", "ios"] {
+            for build in ["debug", "release"] {
+                let key = format!("{os}.{build}");
+                assert!(gdextension_libraries(&text).iter().any(|(k, f)| *k == key && f.ends_with(".framework")), "{GDEXTENSION}'s {key} is not a .framework");
+            }
+        }
     }
 
     /// The local zip holds the same addon files as release.yml's: the files its `cp` names.

@@ -12,6 +12,21 @@ pub fn lib_name() -> &'static str {
     if cfg!(windows) { "webrtc_rs.dll" } else if cfg!(target_os = "macos") { "libwebrtc_rs.dylib" } else { "libwebrtc_rs.so" }
 }
 
+/// Where `addons/webrtc_rs/bin/` holds this platform's library, as `webrtc_rs.gdextension`
+/// names it: on macOS inside its framework (Godot loads `<bundle>/<name>`), on arm64 hosts
+/// under the arm64 name.
+pub fn addon_lib_path() -> &'static str {
+    if cfg!(target_os = "macos") {
+        "libwebrtc_rs.macos.framework/libwebrtc_rs.macos"
+    } else if cfg!(all(windows, target_arch = "aarch64")) {
+        "webrtc_rs.arm64.dll"
+    } else if cfg!(all(target_os = "linux", target_arch = "aarch64")) {
+        "libwebrtc_rs.arm64.so"
+    } else {
+        lib_name()
+    }
+}
+
 pub fn target_dir() -> PathBuf {
     std::env::var("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|_| root().join("target"))
 }
@@ -36,9 +51,8 @@ pub fn build_library(release: bool) -> Result<PathBuf> {
 /// developer who opens the repository's projects in the editor); returns the copy's path.
 pub fn build_extension(release: bool) -> Result<PathBuf> {
     let built = build_library(release)?;
-    let bin = root().join("addons/webrtc_rs/bin");
-    std::fs::create_dir_all(&bin).map_err(|e| e.to_string())?;
-    let dest = bin.join(lib_name());
+    let dest = root().join("addons/webrtc_rs/bin").join(addon_lib_path());
+    std::fs::create_dir_all(dest.parent().expect("bin folder")).map_err(|e| e.to_string())?;
     copy(&built, &dest)?;
     Ok(dest)
 }
@@ -95,7 +109,9 @@ pub fn install_addon(lib: &Path, project: &Path) -> Result<()> {
             copy(&entry.path(), &dest.join(entry.file_name()))?;
         }
     }
-    copy(lib, &dest.join("bin").join(lib_name()))?;
+    let lib_dest = dest.join("bin").join(addon_lib_path());
+    std::fs::create_dir_all(lib_dest.parent().expect("bin folder")).map_err(|e| e.to_string())?;
+    copy(lib, &lib_dest)?;
     register_addon(project)
 }
 

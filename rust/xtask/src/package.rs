@@ -67,7 +67,7 @@ pub fn package(args: &[String]) -> Result<()> {
             if (major, minor) > zig::glibc_target() {
                 return Err(format!("{} needs glibc {major}.{minor}, above the {} it was built for", lib.display(), zig::GLIBC));
             }
-            built.push((t, lib, format!("{}, glibc {major}.{minor} at most (cargo-zigbuild)", t.triple)));
+            built.push((t, lib, format!("{}, needs GLIBC_{major}.{minor} at most (cargo-zigbuild)", t.triple)));
             continue;
         }
         if t.triple == host {

@@ -16,7 +16,8 @@
 //!   `channel::shared`, what they share (state, the receive queue, [`ChannelStats`]).
 //! - `inbox`: a channel's byte-bounded receive queue of [`Packet`]s.
 //! - `config`: [`PeerConfig`], [`ChannelConfig`], [`PeerOptions`], checked like a browser checks them.
-//! - `event`: [`Event`] and [`SdpKind`]; `state`: [`PeerState`] and the other states.
+//! - `event`: [`Event`] and [`SdpKind`]; `state`: [`PeerState`] and the other states, with the
+//!   connection state's one transition function (`PeerState::after`), which every writer goes through.
 //! - `failure`: why a connection failed ([`FailureReason`]), from what its callbacks saw.
 //! - `sdp`: the few facts read from SDP text; `error`: [`Error`] and [`ErrorKind`].
 //! - `logging`: collects webrtc-rs's log ([`install_logging`], [`drain_log`]); `runtime`: the

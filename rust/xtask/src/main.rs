@@ -18,7 +18,8 @@
 //!   (`recipes/install-debian.sh`).
 //! - `godot`: find or install Godot (`recipes/install-godot.sh`), run it under a timeout.
 //! - `project`: build the extension and lay it into a Godot project.
-//! - `package`: the release zip (`cross`: cross toolchains; `emulated`: the arm64 run).
+//! - `package`: the release zip (`zig`: the glibc 2.28 Linux builds; `cross`: cross toolchains;
+//!   `emulated`: the arm64 run).
 //! - `suite`: the GDScript suites alone, on any Godot 4.3+ (file log where there is no Logger).
 //! - `web_export`: a Web export of a project holding the addon leaves it out.
 //! - `session`: the multi-process multiplayer session (signaling server + 4 Godot processes).

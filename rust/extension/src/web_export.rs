@@ -20,8 +20,10 @@ const GDEXTENSION: &str = "res://addons/webrtc_rs/webrtc_rs.gdextension";
 const BIN_DIR: &str = "res://addons/webrtc_rs/bin/";
 const EXTENSION_LIST: &str = "res://.godot/extension_list.cfg";
 
-/// Adds [`WebRtcRsWebExport`] to the editor's export plugins (always on: gdext registers a
-/// tool class based on `EditorPlugin` as an editor plugin).
+/// Adds [`WebRtcRsWebExport`] to the editor's export plugins.
+///
+/// Always on: gdext registers a tool class based on `EditorPlugin` as an editor plugin, so
+/// nothing needs enabling in the project settings. Internal: not listed in the editor.
 #[derive(GodotClass)]
 #[class(tool, init, internal, base = EditorPlugin)]
 pub struct WebRtcRsEditorPlugin {
@@ -44,7 +46,10 @@ impl IEditorPlugin for WebRtcRsEditorPlugin {
     }
 }
 
-/// Leaves the addon out of Web exports (see the module's documentation).
+/// Leaves the addon out of Web exports.
+///
+/// For a preset with the `web` feature it skips the `.gdextension` and `bin/`, and keeps the
+/// addon out of the pack's `extension_list.cfg`; other exports are left alone.
 #[derive(GodotClass)]
 #[class(tool, init, internal, base = EditorExportPlugin)]
 pub struct WebRtcRsWebExport {

@@ -6,11 +6,8 @@
 //! `cargo xtask package --cross`).
 //!
 //! The private installs come from Debian 13 (trixie), a stable release: its gcc major version,
-//! which is part of the paths below, does not change under us. Debian's cross gcc is built
-//! with `--with-sysroot=/` and the target's glibc lives in `/usr/aarch64-linux-gnu`, whose
-//! `libc.so` linker script names absolute paths; from a prefix the compiler is therefore run
-//! with `--sysroot=<prefix>` (a wrapper script written beside the recipe's wrappers). mingw's
-//! gcc finds its headers and libraries relative to itself and needs no sysroot.
+//! which is part of the paths below, does not change under us. mingw's gcc finds its headers
+//! and libraries relative to itself, so its relocated driver needs no `--sysroot`.
 
 use crate::Result;
 use crate::debian;
@@ -32,10 +29,8 @@ struct Spec {
     package: &'static str,
     extra: &'static str,
     programs: &'static [&'static str],
-    /// The driver's wrapper name (the recipe names it after the program) and whether it needs
-    /// `--sysroot=<prefix>`.
+    /// The driver's wrapper name (the recipe names it after the program).
     driver: &'static str,
-    sysroot: bool,
 }
 
 const SPECS: &[Spec] = &[
@@ -58,7 +53,6 @@ const SPECS: &[Spec] = &[
             "/usr/bin/x86_64-w64-mingw32-dlltool",
         ],
         driver: "x86_64-w64-mingw32-gcc-win32",
-        sysroot: false,
     },
 ];
 
@@ -158,11 +152,10 @@ fn private_install(spec: &Spec, dir: &Path) -> Result<()> {
     debian::run_recipe("install-debian.sh", &args, &env)
 }
 
-/// `<dir>/<gcc>`: the recipe's wrapper of the driver, with `--sysroot=<prefix>` where needed.
+/// `<dir>/<gcc>`: the recipe's wrapper of the driver, under the name cargo is given.
 fn write_driver(spec: &Spec, dir: &Path) -> Result<PathBuf> {
     let driver = dir.join(spec.driver);
-    let sysroot = if spec.sysroot { format!(" --sysroot=\"{}\"", dir.join("root").display()) } else { String::new() };
-    let text = format!("#!/bin/sh\n# Written by cargo xtask package: Debian's cross gcc from its private prefix.\nexec \"{}\"{sysroot} \"$@\"\n", driver.display());
+    let text = format!("#!/bin/sh\n# Written by cargo xtask package: Debian's cross gcc from its private prefix.\nexec \"{}\" \"$@\"\n", driver.display());
     let path = dir.join(spec.gcc);
     if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
         std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;

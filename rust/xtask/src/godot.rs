@@ -64,15 +64,21 @@ pub fn run_script(godot: &Path, project: &Path, script: &str, extra: &[&str], li
     let mut cmd = command(godot, project, script);
     cmd.args(extra);
     let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", godot.display()))?;
+    let status = wait_bounded(&mut child, script, limit)?;
+    if status.success() { Ok(()) } else { Err(format!("{script} exited with {status}")) }
+}
+
+/// Waits for `child` at most `limit`; one that runs longer is killed and reported as `what`.
+pub fn wait_bounded(child: &mut std::process::Child, what: &str, limit: Duration) -> Result<std::process::ExitStatus> {
     let start = Instant::now();
     loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return if status.success() { Ok(()) } else { Err(format!("{script} exited with {status}")) };
+            return Ok(status);
         }
         if start.elapsed() > limit {
             let _ = child.kill();
             let _ = child.wait();
-            return Err(format!("{script} did not finish within {}s and was killed", limit.as_secs()));
+            return Err(format!("{what} did not finish within {}s and was killed", limit.as_secs()));
         }
         std::thread::sleep(Duration::from_millis(50));
     }

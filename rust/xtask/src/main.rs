@@ -152,21 +152,7 @@ fn test() -> Result<()> {
     if let Err(e) = class_reference::check(&godot, &project_dir) {
         failures.push(format!("class reference: {e}"));
     }
-    println!("== Godot suite (godot_project/tests)");
-    if let Err(e) = godot::run_script(&godot, &project_dir, "res://tests/run_tests.gd", &[], Duration::from_secs(600)) {
-        failures.push(format!("GDScript suite: {e}"));
-    }
-
-    println!("== A bare project: only addons/webrtc_rs and one script");
-    let bare = root().join("target/bare_project");
-    if let Err(e) = project::bare_project(&lib, &bare).and_then(|()| {
-        godot::run_script(&godot, &bare, "res://bare_test.gd", &[], Duration::from_secs(120))
-    }) {
-        failures.push(format!("bare project: {e}"));
-    }
-    if let Err(e) = web_export::run(&godot, &lib) {
-        failures.push(e);
-    }
+    suite::godot_suites(&godot, &project_dir, &lib, &mut failures);
     println!("== Multi-process sessions (signaling server + 4 Godot processes)");
     let signaling = project::build_signaling(false)?;
     let (mut passed, mut failed) = (0, 0);

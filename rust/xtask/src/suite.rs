@@ -21,23 +21,29 @@ pub fn run() -> Result<()> {
     file_log_override(&project_dir, file_log)?;
 
     let mut failures = Vec::new();
-    println!("== Godot suite (godot_project/tests)");
-    if let Err(e) = godot::run_script(&godot, &project_dir, "res://tests/run_tests.gd", &[], Duration::from_secs(600)) {
-        failures.push(format!("GDScript suite: {e}"));
-    }
-    println!("== A bare project: only addons/webrtc_rs and one script");
-    let bare = project::target_dir().join("bare_project");
-    if let Err(e) = project::bare_project(&lib, &bare).and_then(|()| godot::run_script(&godot, &bare, "res://bare_test.gd", &[], Duration::from_secs(120))) {
-        failures.push(format!("bare project: {e}"));
-    }
-    if let Err(e) = crate::web_export::run(&godot, &lib) {
-        failures.push(e);
-    }
+    godot_suites(&godot, &project_dir, &lib, &mut failures);
     if failures.is_empty() {
         println!("xtask suite: all suites passed on Godot {major}.{minor}");
         Ok(())
     } else {
         Err(failures.join("; "))
+    }
+}
+
+/// The GDScript suite in `project_dir`, the bare project and the Web export check (what
+/// `test` and `suite` share); what failed goes to `failures`.
+pub fn godot_suites(godot: &Path, project_dir: &Path, lib: &Path, failures: &mut Vec<String>) {
+    println!("== Godot suite (godot_project/tests)");
+    if let Err(e) = godot::run_script(godot, project_dir, "res://tests/run_tests.gd", &[], Duration::from_secs(600)) {
+        failures.push(format!("GDScript suite: {e}"));
+    }
+    println!("== A bare project: only addons/webrtc_rs and one script");
+    let bare = project::target_dir().join("bare_project");
+    if let Err(e) = project::bare_project(lib, &bare).and_then(|()| godot::run_script(godot, &bare, "res://bare_test.gd", &[], Duration::from_secs(120))) {
+        failures.push(format!("bare project: {e}"));
+    }
+    if let Err(e) = crate::web_export::run(godot, lib) {
+        failures.push(e);
     }
 }
 

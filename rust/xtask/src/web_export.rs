@@ -83,8 +83,7 @@ fn check(godot: &Path, lib: &Path) -> Result<Vec<String>> {
         let zip = out.join(file);
         let _ = std::fs::remove_file(&zip);
         let log = export_pack(godot, &dir, preset, &zip)?;
-        let entries = zip_entries(&zip)?;
-        let list = zip_file(&zip, ".godot/extension_list.cfg")?;
+        let (entries, list) = zip_listing(&zip, ".godot/extension_list.cfg")?;
         let lists_ours = list.as_deref().is_some_and(|l| l.lines().any(|line| line.trim() == GDEXTENSION));
         let has_gdextension = entries.iter().any(|e| e == "addons/webrtc_rs/webrtc_rs.gdextension");
         let library: Vec<&String> = entries.iter().filter(|e| e.starts_with("addons/webrtc_rs/bin/")).collect();
@@ -131,19 +130,7 @@ fn export_pack(godot: &Path, dir: &Path, preset: &str, zip: &Path) -> Result<Str
     cmd.stdout(log_file.try_clone().map_err(|e| e.to_string())?).stderr(log_file);
     godot::keep_user_data_in_target(&mut cmd);
     let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", godot.display()))?;
-    // Bounded: an export that hangs is killed (portable: no `timeout` program on Windows).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("godot --export-pack {preset} did not finish within 180 s"));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    };
+    let status = godot::wait_bounded(&mut child, &format!("godot --export-pack {preset}"), std::time::Duration::from_secs(180))?;
     let log = std::fs::read_to_string(&log_path).unwrap_or_default();
     if !status.success() || !zip.is_file() {
         return Err(format!("godot --export-pack {preset} failed ({status}):\n{log}"));
@@ -151,19 +138,14 @@ fn export_pack(godot: &Path, dir: &Path, preset: &str, zip: &Path) -> Result<Str
     Ok(log)
 }
 
-fn zip_entries(zip: &Path) -> Result<Vec<String>> {
-    let file = std::fs::File::open(zip).map_err(|e| format!("{}: {e}", zip.display()))?;
-    let archive = zip::ZipArchive::new(file).map_err(|e| format!("{}: {e}", zip.display()))?;
-    archive.file_names().map(|name| name.map(|n| n.into_owned()).map_err(|e| format!("{}: {e}", zip.display()))).collect()
-}
-
-/// The text of one file of the zip, if it is there.
-fn zip_file(zip: &Path, name: &str) -> Result<Option<String>> {
+/// The names of the zip's files, and the text of `name` among them if it is there.
+fn zip_listing(zip: &Path, name: &str) -> Result<(Vec<String>, Option<String>)> {
     use std::io::Read;
     let file = std::fs::File::open(zip).map_err(|e| format!("{}: {e}", zip.display()))?;
     let mut archive = zip::ZipArchive::new(file).map_err(|e| format!("{}: {e}", zip.display()))?;
-    let Ok(mut entry) = archive.by_name(name) else { return Ok(None) };
+    let names = archive.file_names().map(|n| n.map(|n| n.into_owned())).collect::<std::result::Result<Vec<_>, _>>().map_err(|e| format!("{}: {e}", zip.display()))?;
+    let Ok(mut entry) = archive.by_name(name) else { return Ok((names, None)) };
     let mut text = String::new();
     entry.read_to_string(&mut text).map_err(|e| format!("{name} in {}: {e}", zip.display()))?;
-    Ok(Some(text))
+    Ok((names, Some(text)))
 }

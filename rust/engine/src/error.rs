@@ -24,10 +24,8 @@ pub enum ErrorKind {
 /// refused something, its error as the [`source`](std::error::Error::source).
 #[derive(Debug, Clone)]
 pub struct Error {
-    /// Which error code this maps to.
-    pub kind: ErrorKind,
-    /// A sentence saying what was wrong and, where it helps, what to do instead.
-    pub message: String,
+    kind: ErrorKind,
+    message: String,
     cause: Option<Arc<dyn std::error::Error + Send + Sync>>,
     /// The same refusal was already reported: the extension returns the code without printing
     /// the message again (a flood of refused calls must not become a flood of output).
@@ -77,6 +75,14 @@ impl Error {
             message.push_str(&format!("... (message cut, {full} bytes)"));
         }
         Self { kind, message, cause: None, quiet: false }
+    }
+    /// Which error code this maps to.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+    /// A sentence saying what was wrong and, where it helps, what to do instead.
+    pub fn message(&self) -> &str {
+        &self.message
     }
     /// The same error, marked as already reported (see [`Error::is_quiet`]).
     pub fn quiet(mut self) -> Self {

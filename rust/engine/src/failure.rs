@@ -45,17 +45,20 @@ impl FailureReason {
     }
 
     /// What happened and what to check, for the error printed when the connection fails.
-    pub fn advice(self) -> &'static str {
-        match self {
+    pub fn advice(self) -> std::borrow::Cow<'static, str> {
+        let text = match self {
             Self::IceFailed => "no candidate pair worked: the peers could not reach each other. Check that both sides exchange all their ICE candidates, that a firewall does not block UDP, and add a TURN server for players behind strict NATs",
             Self::ConsentLost => "the peer stopped answering after the connection was up: its game ended or lost its network",
             Self::TurnAuth => "the TURN server refused the credentials: check the iceServers entry's username and credential (time-limited credentials may have expired)",
             Self::TurnUnreachable => "the TURN server did not answer: check its URL and port, that it runs, and that a firewall lets the traffic through (try turn:...?transport=tcp or turns: on port 443)",
-            Self::TurnCertificate => "the turns: server's TLS certificate was refused: check that it is valid for the URL's host name and issued by a trusted CA (or add the CA with webrtc_rs.turnCaFile)",
+            Self::TurnCertificate => {
+                return format!("the turns: server's TLS certificate was refused: check that it is valid for the URL's host name and issued by a trusted CA (or add the CA with {})", crate::words::words().turn_ca_option).into()
+            }
             Self::DtlsFingerprint => "the peer's DTLS certificate does not match the fingerprint in its description: the description was altered on its way (signaling that edits SDP) or it came from someone else",
             Self::DtlsFailed => "ICE connected but the DTLS handshake did not complete: check that nothing between the peers drops large UDP packets",
             Self::SctpFailed => "the SCTP association carrying the data channels was aborted (the reason is in the log above)",
-        }
+        };
+        text.into()
     }
 
     fn turn_rank(self) -> u8 {

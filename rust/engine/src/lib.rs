@@ -7,7 +7,8 @@
 //! state the runtime updates on its own.
 //!
 //! # Structure
-//! Dependencies run one way: handle -> task -> shared state.
+//! Dependencies run one way: handle -> task -> shared state, and connection -> channel ->
+//! config, state, inbox (a channel never imports its connection; config knows neither).
 //! - `connection`: [`PeerConnection`], the handle (checks calls, queues [`Command`]s for the
 //!   task); `connection::task`, the connection's task on the runtime; `connection::callbacks`,
 //!   webrtc-rs's callbacks; `connection::shared`, what they share (states, the [`Event`] queue);
@@ -15,11 +16,16 @@
 //! - `channel`: [`DataChannel`], the handle; `channel::task`, its reading and sending tasks;
 //!   `channel::shared`, what they share (state, the receive queue, [`ChannelStats`]).
 //! - `inbox`: a channel's byte-bounded receive queue of [`Packet`]s.
-//! - `config`: [`PeerConfig`], [`ChannelConfig`], [`PeerOptions`], checked like a browser checks them.
+//! - `config`: [`PeerConfig`], [`ChannelConfig`], [`PeerOptions`], checked like a browser checks
+//!   them; [`PeerConfig::validate`] returns the [`CheckedConfig`] (URLs and CA certificates
+//!   parsed once) the connection uses.
 //! - `event`: [`Event`] and [`SdpKind`]; `state`: [`PeerState`] and the other states, with the
-//!   connection state's one transition function (`PeerState::after`), which every writer goes through.
+//!   connection's and a channel's transition functions (`PeerState::after`,
+//!   `ChannelState::after`), which every writer goes through.
 //! - `failure`: why a connection failed ([`FailureReason`]), from what its callbacks saw.
 //! - `sdp`: the few facts read from SDP text; `error`: [`Error`] and [`ErrorKind`].
+//! - `words`: what messages call the things a game calls or sets, neutral unless the embedding
+//!   installs its own names ([`set_words`]: the extension's `STATE_NEW`, project settings).
 //! - `logging`: collects webrtc-rs's log ([`install_logging`], [`drain_log`]); `runtime`: the
 //!   process-wide tokio runtime ([`shutdown_runtime`]).
 //!
@@ -37,6 +43,7 @@ mod logging;
 mod runtime;
 mod sdp;
 mod state;
+mod words;
 
 /// Locks `m`, going on with the data if a thread panicked while holding it: every value behind
 /// these locks stays consistent between statements, and the engine must not panic in Godot.
@@ -44,8 +51,8 @@ pub(crate) fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-pub use channel::{ChannelStats, DataChannel, MAX_BUFFERED_AMOUNT, UNSET};
-pub use config::{ChannelConfig, IceServer, IceTransportPolicy, PeerConfig, PeerOptions, Simulation, MAX_CHANNEL_ID, MAX_ICE_URLS, MAX_SIMULATED_DELAY_MS};
+pub use channel::{ChannelStats, DataChannel, MAX_BUFFERED_AMOUNT};
+pub use config::{ChannelConfig, CheckedConfig, IceServer, IceTransportPolicy, PeerConfig, PeerOptions, Simulation, MAX_CHANNEL_ID, MAX_ICE_URLS, MAX_SIMULATED_DELAY_MS};
 pub use connection::{CandidateStats, ChannelFigures, ConnectionStats, PeerConnection, MAX_REMOTE_CANDIDATES};
 pub use error::{excerpt, Error, ErrorKind, Result, MAX_MESSAGE_BYTES};
 pub use event::{Event, SdpKind};
@@ -58,3 +65,4 @@ pub use runtime::{live_threads as runtime_threads, shutdown as shutdown_runtime}
 pub use runtime::handle as runtime_handle;
 pub use sdp::{DEFAULT_MAX_MESSAGE_SIZE, ENGINE_MAX_MESSAGE_SIZE};
 pub use state::{ChannelState, GatheringState, PeerState, SignalingState};
+pub use words::{set_words, Words};

@@ -1,6 +1,8 @@
 //! Connection, gathering, signaling and channel states (the W3C states, numbered as the
 //! W3C lists them), and a lock-free cell to share one between the runtime (writer) and the
-//! owner's thread (reader).
+//! owner's thread (reader). The connection's and a channel's states each have one
+//! transition function (`PeerState::after`, `ChannelState::after`) that every writer goes
+//! through; gathering and signaling mirror what webrtc-rs reports.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -77,14 +79,84 @@ impl PeerState {
     }
 }
 
-impl StateCell<PeerState> {
-    /// Moves the state by [`PeerState::after`]; returns the new state.
-    pub fn apply(&self, event: PeerEvent) -> PeerState {
+/// What moves a data channel's state: the one place its rules live ([`ChannelState::after`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ChannelEvent {
+    /// webrtc-rs opened it (or it was announced already open).
+    Opened,
+    /// The owner called `close()` (or let the handle go): closing begins.
+    CloseAsked,
+    /// webrtc-rs reported that it is closing (the remote, or the transport, closes it).
+    ClosingReported,
+    /// It is closed: webrtc-rs said so, its connection closed or failed, or it could not be
+    /// created or asked to close.
+    Closed,
+}
+
+impl ChannelState {
+    /// The state after `event`. CLOSED is final; a close asked for before the open wins
+    /// over a late open.
+    pub(crate) fn after(self, event: ChannelEvent) -> ChannelState {
+        use ChannelState::*;
+        match (self, event) {
+            (Closed, _) | (_, ChannelEvent::Closed) => Closed,
+            (Connecting, ChannelEvent::Opened) => Open,
+            (state, ChannelEvent::Opened) => state,
+            (_, ChannelEvent::CloseAsked | ChannelEvent::ClosingReported) => Closing,
+        }
+    }
+}
+
+/// A state with one transition function: every change goes through [`StateCell::apply`].
+pub(crate) trait Machine: StateValue {
+    type Event: Copy;
+    fn after(self, event: Self::Event) -> Self;
+}
+
+impl Machine for PeerState {
+    type Event = PeerEvent;
+    fn after(self, event: PeerEvent) -> Self {
+        PeerState::after(self, event)
+    }
+}
+
+impl Machine for ChannelState {
+    type Event = ChannelEvent;
+    fn after(self, event: ChannelEvent) -> Self {
+        ChannelState::after(self, event)
+    }
+}
+
+/// A state that mirrors what webrtc-rs reports, with one rule: a final state stays.
+pub(crate) trait Mirrored: StateValue {
+    fn is_final(self) -> bool;
+}
+impl Mirrored for GatheringState {
+    fn is_final(self) -> bool {
+        false
+    }
+}
+impl Mirrored for SignalingState {
+    fn is_final(self) -> bool {
+        self == SignalingState::Closed
+    }
+}
+
+impl<T: Machine> StateCell<T> {
+    /// Moves the state by its transition function; returns the new state.
+    pub fn apply(&self, event: T::Event) -> T {
         let old = self
             .value
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| Some(PeerState::from_u8(cur).after(event).to_u8()))
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| Some(T::from_u8(cur).after(event).to_u8()))
             .expect("the update always returns Some");
-        PeerState::from_u8(old).after(event)
+        T::from_u8(old).after(event)
+    }
+}
+
+impl<T: Mirrored> StateCell<T> {
+    /// Sets the reported state, unless the current one is final.
+    pub fn set(&self, state: T) {
+        let _ = self.value.fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| (!T::from_u8(cur).is_final()).then_some(state.to_u8()));
     }
 }
 
@@ -110,18 +182,6 @@ impl<T: StateValue> StateCell<T> {
         T::from_u8(self.value.load(Ordering::Acquire))
     }
 
-    pub fn set(&self, state: T) {
-        self.value.store(state.to_u8(), Ordering::Release);
-    }
-
-    /// Replaces the state unless `keep` says the current one must stay; returns whether it changed.
-    pub fn set_unless(&self, state: T, keep: impl Fn(T) -> bool) -> bool {
-        self.value
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |cur| {
-                (!keep(T::from_u8(cur))).then_some(state.to_u8())
-            })
-            .is_ok()
-    }
 }
 
 #[cfg(test)]
@@ -183,12 +243,23 @@ mod tests {
     }
 
     #[test]
-    fn a_closed_state_is_kept_against_later_updates() {
-        let cell = StateCell::new(PeerState::Connecting);
-        assert!(cell.set_unless(PeerState::Connected, |s| s == PeerState::Closed));
-        assert_eq!(cell.get(), PeerState::Connected);
-        cell.set(PeerState::Closed);
-        assert!(!cell.set_unless(PeerState::Failed, |s| s == PeerState::Closed), "closed stays closed");
-        assert_eq!(cell.get(), PeerState::Closed);
+    fn a_channel_closes_once_and_for_all() {
+        use ChannelEvent::*;
+        use ChannelState::*;
+        assert_eq!(Connecting.after(Opened), Open);
+        assert_eq!(Open.after(ClosingReported), Closing);
+        assert_eq!(Open.after(CloseAsked), Closing);
+        assert_eq!(Closing.after(Opened), Closing, "a close asked for before the open wins");
+        for state in [Connecting, Open, Closing, ChannelState::Closed] {
+            assert_eq!(state.after(ChannelEvent::Closed), ChannelState::Closed);
+        }
+        for event in [Opened, CloseAsked, ClosingReported, ChannelEvent::Closed] {
+            assert_eq!(ChannelState::Closed.after(event), ChannelState::Closed, "{event:?}");
+        }
+        let cell = StateCell::new(Connecting);
+        assert_eq!(cell.apply(CloseAsked), Closing);
+        assert_eq!(cell.apply(Opened), Closing);
+        assert_eq!(cell.apply(ChannelEvent::Closed), ChannelState::Closed);
+        assert_eq!(cell.apply(ClosingReported), ChannelState::Closed, "a late report does not reopen it");
     }
 }

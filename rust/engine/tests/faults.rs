@@ -276,7 +276,7 @@ fn restarting_ice_after_an_outage_keeps_the_channels_and_their_data() {
     link.wait("a notices the outage", Duration::from_secs(15), |l| l.a.state() == PeerState::Disconnected);
     assert_eq!(link.a.signaling_state(), SignalingState::Stable);
     link.a.restart_ice().expect("restart_ice once disconnected");
-    assert_eq!(link.a.restart_ice().unwrap_err().kind, ErrorKind::Unconfigured, "not again before the answer");
+    assert_eq!(link.a.restart_ice().unwrap_err().kind(), ErrorKind::Unconfigured, "not again before the answer");
     // The old path stays cut: the peers can only meet again through the candidates of the
     // restart (trickled ones get a fresh relay each; those inside the restart offer, gathered
     // by then, are a direct path, as a new network would give new addresses).

@@ -19,7 +19,7 @@ fn huge_inputs_get_short_error_messages() {
     let huge = "x".repeat(1 << 20);
     let config = PeerConfig { ice_servers: vec![IceServer { urls: vec![format!("stun:{huge}")], ..Default::default() }], ..Default::default() };
     let err = PeerConnection::new(config, PeerOptions::default()).unwrap_err();
-    assert!(err.message.len() < 300, "URL error is {} bytes", err.message.len());
+    assert!(err.message().len() < 300, "URL error is {} bytes", err.message().len());
     let mut pc = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
     for err in [
         pc.add_ice_candidate("0", 0, &format!("candidate:{huge}")).unwrap_err(),
@@ -27,7 +27,7 @@ fn huge_inputs_get_short_error_messages() {
         pc.set_remote_description("offer", &huge).unwrap_err(),
         pc.create_data_channel(&huge, ChannelConfig::default()).unwrap_err(),
     ] {
-        assert!(!err.message.is_empty() && err.message.len() <= MAX_MESSAGE_BYTES + 64, "an error of {} bytes: {}", err.message.len(), &err.message[..80]);
+        assert!(!err.message().is_empty() && err.message().len() <= MAX_MESSAGE_BYTES + 64, "an error of {} bytes: {}", err.message().len(), &err.message()[..80]);
     }
 }
 
@@ -44,8 +44,8 @@ fn a_sender_that_ignores_its_buffered_amount_is_refused_past_16_mib() {
         }
         assert!(accepted < 10_000, "160 MiB accepted: the send buffer is unbounded");
     };
-    assert_eq!(err.kind, ErrorKind::Busy, "{}", err.message);
-    assert!(err.message.contains("16 MiB"), "{}", err.message);
+    assert_eq!(err.kind(), ErrorKind::Busy, "{}", err.message());
+    assert!(err.message().contains("16 MiB"), "{}", err.message());
     assert!(tx.buffered_amount() <= MAX_BUFFERED_AMOUNT, "{} bytes buffered", tx.buffered_amount());
     assert!(accepted as usize * msg.len() >= MAX_BUFFERED_AMOUNT - msg.len(), "refused early, at {accepted} messages");
     // Once the receiver reads, every accepted message arrives.
@@ -103,7 +103,8 @@ fn sends_racing_the_remote_close_are_one_warning() {
 fn ten_thousand_stun_servers_are_capped() {
     let servers: Vec<IceServer> = (0..10_000).map(|i| IceServer { urls: vec![format!("stun:127.0.0.1:{}", 1 + i % 60000)], ..Default::default() }).collect();
     let config = PeerConfig { ice_servers: servers, ..Default::default() };
-    let warnings = config.validate().unwrap();
+    let checked = config.validate().unwrap();
+    let warnings = checked.warnings();
     assert!(warnings.iter().any(|w| w.contains("only the first 32")), "{warnings:?}");
     let mut a = PeerConnection::new(config, PeerOptions::default()).unwrap();
     let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
@@ -139,12 +140,12 @@ fn descriptions_without_ice_credentials_or_fingerprint_and_pranswers_are_refused
     for (attr, sdp) in [("fingerprint", without("a=fingerprint")), ("ice-ufrag", without("a=ice-ufrag")), ("ice-pwd", without("a=ice-pwd"))] {
         let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
         let err = b.set_remote_description("offer", &sdp).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::InvalidParameter, "{attr}: {}", err.message);
-        assert!(err.message.contains(attr), "{}", err.message);
+        assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{attr}: {}", err.message());
+        assert!(err.message().contains(attr), "{}", err.message());
     }
     let err = a.set_remote_description("pranswer", &offer).unwrap_err();
-    assert_eq!(err.kind, ErrorKind::InvalidParameter);
-    assert!(err.message.contains("pranswer"), "{}", err.message);
+    assert_eq!(err.kind(), ErrorKind::InvalidParameter);
+    assert!(err.message().contains("pranswer"), "{}", err.message());
     let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
     b.set_remote_description("offer", &offer).expect("the intact offer is accepted");
 }

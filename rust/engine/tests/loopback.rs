@@ -86,7 +86,7 @@ fn connects_and_exchanges_text_and_binary() {
     assert_eq!(b_ch.label(), "chat");
     assert!(b_ch.is_ordered() && !b_ch.is_negotiated());
     assert_eq!(a_ch.id(), b_ch.id(), "both ends report the assigned stream id");
-    assert_ne!(a_ch.id(), UNSET);
+    assert_ne!(a_ch.id(), None);
     assert_eq!(pair.a.gathering_state(), GatheringState::Complete);
     assert_eq!(pair.a.signaling_state(), SignalingState::Stable);
 
@@ -98,7 +98,7 @@ fn connects_and_exchanges_text_and_binary() {
     assert_eq!((&p.data[..], p.is_string), (&[0u8, 1, 2, 255][..], false));
     b_ch.send(b"back", false).unwrap();
     assert_eq!(&recv_wait(&a_ch).data[..], b"back");
-    assert_eq!(a_ch.recv().unwrap_err().kind, ErrorKind::Unavailable);
+    assert_eq!(a_ch.recv().unwrap_err().kind(), ErrorKind::Unavailable);
     assert_eq!(a_ch.stats().messages_sent, 2);
 }
 
@@ -116,8 +116,8 @@ fn sizes_from_zero_to_the_maximum() {
         assert_eq!(&p.data[..], &data[..], "payload of {size} bytes intact");
     }
     let too_big = vec![0u8; max + 1];
-    assert_eq!(a_ch.send(&too_big, false).unwrap_err().kind, ErrorKind::InvalidParameter);
-    assert_eq!(a_ch.send(&[0xff, 0xfe], true).unwrap_err().kind, ErrorKind::InvalidParameter, "text must be UTF-8");
+    assert_eq!(a_ch.send(&too_big, false).unwrap_err().kind(), ErrorKind::InvalidParameter);
+    assert_eq!(a_ch.send(&[0xff, 0xfe], true).unwrap_err().kind(), ErrorKind::InvalidParameter, "text must be UTF-8");
 }
 
 #[test]
@@ -127,20 +127,20 @@ fn negotiated_channels_and_reliability_options() {
     let cfg = ChannelConfig { negotiated: true, id: Some(7), ordered: false, max_retransmits: Some(0), ..Default::default() };
     let ca = a.create_data_channel("n", cfg.clone()).unwrap();
     let cb = b.create_data_channel("n", cfg.clone()).unwrap();
-    assert_eq!(ca.id(), 7, "a negotiated id is known at once");
-    assert_eq!(ca.max_retransmits(), 0);
-    assert_eq!(ca.max_packet_life_time(), UNSET);
-    assert_eq!(a.create_data_channel("dup", cfg).unwrap_err().kind, ErrorKind::InvalidParameter);
+    assert_eq!(ca.id(), Some(7), "a negotiated id is known at once");
+    assert_eq!(ca.max_retransmits(), Some(0));
+    assert_eq!(ca.max_packet_life_time(), None);
+    assert_eq!(a.create_data_channel("dup", cfg).unwrap_err().kind(), ErrorKind::InvalidParameter);
     let life = a.create_data_channel("l", ChannelConfig { ordered: false, max_packet_life_time: Some(100), ..Default::default() }).unwrap();
-    assert_eq!(life.max_packet_life_time(), 100);
-    assert_eq!(life.id(), UNSET, "in-band id unknown before SCTP connects");
+    assert_eq!(life.max_packet_life_time(), Some(100));
+    assert_eq!(life.id(), None, "in-band id unknown before SCTP connects");
     a.create_offer().unwrap();
     let mut pair = Pair { a, b, got_a: vec![], got_b: vec![] };
     pair.pump_until(|_| ca.ready_state() == ChannelState::Open && cb.ready_state() == ChannelState::Open, "negotiated open");
     pair.pump_until(|p| !p.got_b.is_empty(), "in-band channel announced");
     assert!(!pair.got_b[0].is_ordered(), "the remote learns 'unordered' from the open message");
-    assert_eq!(pair.got_b[0].max_packet_life_time(), 100, "the remote learns the lifetime from the open message");
-    assert_eq!(pair.got_b[0].max_retransmits(), UNSET);
+    assert_eq!(pair.got_b[0].max_packet_life_time(), Some(100), "the remote learns the lifetime from the open message");
+    assert_eq!(pair.got_b[0].max_retransmits(), None);
     ca.send(b"x", false).unwrap();
     assert_eq!(&recv_wait(&cb).data[..], b"x");
     // Both negotiated channels opened before the in-band one was announced, and a message
@@ -159,23 +159,23 @@ fn invalid_calls_fail_with_the_documented_kind() {
         bad(ChannelConfig { negotiated: true, id: Some(65535), ..Default::default() }),
         bad(ChannelConfig { max_packet_life_time: Some(1), max_retransmits: Some(1), ..Default::default() }),
     ] {
-        assert_eq!(a.create_data_channel("x", cfg).unwrap_err().kind, ErrorKind::InvalidParameter);
+        assert_eq!(a.create_data_channel("x", cfg).unwrap_err().kind(), ErrorKind::InvalidParameter);
     }
-    assert_eq!(a.set_remote_description("bogus", "v=0").unwrap_err().kind, ErrorKind::InvalidParameter);
-    assert_eq!(a.set_remote_description("offer", "not sdp at all").unwrap_err().kind, ErrorKind::Failed);
-    assert_eq!(a.set_remote_description("answer", "v=0\r\n").unwrap_err().kind, ErrorKind::Failed);
-    assert_eq!(a.add_ice_candidate("0", 0, "candidate:garbage").unwrap_err().kind, ErrorKind::Failed);
-    assert_eq!(a.add_ice_candidate("0", -1, "").unwrap_err().kind, ErrorKind::InvalidParameter);
+    assert_eq!(a.set_remote_description("bogus", "v=0").unwrap_err().kind(), ErrorKind::InvalidParameter);
+    assert_eq!(a.set_remote_description("offer", "not sdp at all").unwrap_err().kind(), ErrorKind::Failed);
+    assert_eq!(a.set_remote_description("answer", "v=0\r\n").unwrap_err().kind(), ErrorKind::Failed);
+    assert_eq!(a.add_ice_candidate("0", 0, "candidate:garbage").unwrap_err().kind(), ErrorKind::Failed);
+    assert_eq!(a.add_ice_candidate("0", -1, "").unwrap_err().kind(), ErrorKind::InvalidParameter);
     a.add_ice_candidate("0", 0, "").expect("end-of-candidates is accepted");
     a.create_data_channel("ok", ChannelConfig::default()).unwrap();
     a.create_offer().unwrap();
     assert_eq!(a.state(), PeerState::Connecting);
-    assert_eq!(a.create_offer().unwrap_err().kind, ErrorKind::Failed, "second offer");
+    assert_eq!(a.create_offer().unwrap_err().kind(), ErrorKind::Failed, "second offer");
     assert!(a.create_data_channel("late", ChannelConfig::default()).is_err(), "channels only in NEW");
     a.close();
     assert_eq!(a.state(), PeerState::Closed);
     assert!(a.poll_events().is_empty(), "close drops queued events");
-    assert_eq!(a.add_ice_candidate("0", 0, "").unwrap_err().kind, ErrorKind::Failed);
+    assert_eq!(a.add_ice_candidate("0", 0, "").unwrap_err().kind(), ErrorKind::Failed);
 }
 
 #[test]
@@ -186,7 +186,7 @@ fn bad_configuration_is_refused() {
     };
     for url in ["http://x", "stun:", "turn:host"] {
         let err = PeerConnection::new(cfg(url), PeerOptions::default()).unwrap_err();
-        assert_eq!(err.kind, ErrorKind::InvalidParameter, "{url}");
+        assert_eq!(err.kind(), ErrorKind::InvalidParameter, "{url}");
     }
     // Unreachable STUN must not make creation fail.
     PeerConnection::new(cfg("stun:127.0.0.1:9"), PeerOptions::default()).unwrap();
@@ -200,7 +200,7 @@ fn close_from_either_side_reaches_the_other() {
     assert!(matches!(a_ch.ready_state(), ChannelState::Closing | ChannelState::Closed), "CLOSING until the remote agrees");
     wait_until(|| b_ch.ready_state() == ChannelState::Closed, "remote sees close");
     wait_until(|| a_ch.ready_state() == ChannelState::Closed, "local close completes");
-    assert_eq!(a_ch.send(b"x", false).unwrap_err().kind, ErrorKind::Unconfigured);
+    assert_eq!(a_ch.send(b"x", false).unwrap_err().kind(), ErrorKind::Unconfigured);
 
     let (mut pair, a_ch) = connected(ChannelConfig::default());
     pair.b.close();
@@ -227,7 +227,7 @@ fn dropping_a_peer_mid_connection_is_seen_by_the_other() {
     d.set_remote_description("offer", &offer).unwrap();
     drop(c);
     assert_eq!(ch.ready_state(), ChannelState::Closed, "the channel of a dropped connection is closed");
-    assert_eq!(ch.send(b"x", false).unwrap_err().kind, ErrorKind::Unconfigured);
+    assert_eq!(ch.send(b"x", false).unwrap_err().kind(), ErrorKind::Unconfigured);
     assert!(wait_for_description(&d).contains("a=setup:active"), "the remote still answers");
     d.close();
 }
@@ -398,7 +398,7 @@ fn unreliable_channel_drops_the_oldest_unread_messages() {
     let cfg = ChannelConfig { ordered: false, max_retransmits: Some(0), ..Default::default() };
     let (pair, tx) = connected_with_limit(cfg, 4096);
     let rx = &pair.got_b[0];
-    assert_eq!(rx.max_retransmits(), 0);
+    assert_eq!(rx.max_retransmits(), Some(0));
     let total = 200u32;
     for i in 0..total {
         tx.send(&numbered(i, 1000), false).unwrap();

@@ -1,11 +1,11 @@
 //! The owner's handle to a data channel: synchronous, never blocks. It checks each call, then
 //! queues it for the channel's tasks ([`super::task`]) or reads the shared state.
 
-use super::shared::{ChannelShared, ChannelStats, UNSET};
+use super::shared::{ChannelShared, ChannelStats};
 use super::task::Outgoing;
 use crate::error::{Error, Result};
 use crate::inbox::Packet;
-use crate::state::ChannelState;
+use crate::state::{ChannelEvent, ChannelState};
 use bytes::BytesMut;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -45,17 +45,17 @@ impl DataChannel {
     pub fn is_negotiated(&self) -> bool {
         self.shared.info.negotiated
     }
-    /// SCTP stream id, or [`UNSET`] (65535) until it is assigned.
-    pub fn id(&self) -> u16 {
-        self.shared.id.load(Ordering::Acquire) as u16
+    /// SCTP stream id, once it is assigned.
+    pub fn id(&self) -> Option<u16> {
+        self.shared.id()
     }
-    /// Lifetime limit in ms, or [`UNSET`].
-    pub fn max_packet_life_time(&self) -> u16 {
-        self.shared.info.max_packet_life_time.unwrap_or(UNSET)
+    /// Lifetime limit in ms, if set.
+    pub fn max_packet_life_time(&self) -> Option<u16> {
+        self.shared.info.max_packet_life_time
     }
-    /// Retransmission limit, or [`UNSET`].
-    pub fn max_retransmits(&self) -> u16 {
-        self.shared.info.max_retransmits.unwrap_or(UNSET)
+    /// Retransmission limit, if set.
+    pub fn max_retransmits(&self) -> Option<u16> {
+        self.shared.info.max_retransmits
     }
     /// Current state.
     pub fn ready_state(&self) -> ChannelState {
@@ -116,14 +116,14 @@ impl DataChannel {
             )));
         }
         if is_string && std::str::from_utf8(data).is_err() {
-            return Err(Error::invalid("A text packet must be valid UTF-8 (use WRITE_MODE_BINARY for raw bytes)."));
+            return Err(Error::invalid(format!("A text packet must be valid UTF-8 (use {} for raw bytes).", crate::words::words().binary_mode)));
         }
         let buffered = self.cached_buffered_amount();
         if buffered > 0 && buffered + data.len() > MAX_BUFFERED_AMOUNT {
             return Err(Error::busy(format!(
                 "Data channel '{}': {} bytes are already waiting to be sent, and a send may not take that past {} MiB \
-                 (the peer reads slower than this channel sends). Check get_buffered_amount() before sending.",
-                crate::excerpt(self.label()), buffered, MAX_BUFFERED_AMOUNT >> 20
+                 (the peer reads slower than this channel sends). Check {} before sending.",
+                crate::excerpt(self.label()), buffered, MAX_BUFFERED_AMOUNT >> 20, crate::words::words().buffered_amount
             )));
         }
         self.shared.queued.fetch_add(data.len(), Ordering::AcqRel);
@@ -154,15 +154,12 @@ impl DataChannel {
     pub fn close(&self) {
         self.shared.owner_closed.store(true, std::sync::atomic::Ordering::Release);
         self.shared.clear_inbox();
-        let was = self.shared.state.get();
-        match was {
-            ChannelState::Closed | ChannelState::Closing => {}
-            _ => {
-                self.shared.state.set(ChannelState::Closing);
-                if self.outbox.send(Outgoing::Close).is_err() {
-                    self.shared.state.set(ChannelState::Closed);
-                }
-            }
+        if matches!(self.shared.state.get(), ChannelState::Closed | ChannelState::Closing) {
+            return;
+        }
+        self.shared.state.apply(ChannelEvent::CloseAsked);
+        if self.outbox.send(Outgoing::Close).is_err() {
+            self.shared.state.apply(ChannelEvent::Closed);
         }
     }
 }

@@ -2,15 +2,14 @@
 //! receive queue and the counters. A leaf: it knows neither the handle nor the tasks.
 
 use super::drop_report::DropReport;
-use crate::connection::Traffic;
+use super::traffic::Traffic;
 use crate::inbox::{Inbox, Overflow};
-use crate::state::{ChannelState, StateCell};
+use crate::state::{ChannelEvent, ChannelState, StateCell};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-/// Value reported for an id, lifetime or retransmit count that is not set (the largest `u16`,
-/// as Godot's API documents).
-pub const UNSET: u16 = 65535;
+/// What [`ChannelShared::id`] holds until the stream id is assigned (outside `u16`).
+const NO_ID: u32 = u32::MAX;
 
 /// Counters of one channel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -53,8 +52,8 @@ impl ChannelInfo {
 #[derive(Debug)]
 pub(crate) struct ChannelShared {
     pub info: ChannelInfo,
-    /// SCTP stream id, [`UNSET`] until assigned.
-    pub id: AtomicU32,
+    /// SCTP stream id, `NO_ID` until assigned (see [`ChannelShared::id`]).
+    id: AtomicU32,
     pub state: StateCell<ChannelState>,
     /// The owner closed the channel (or dropped its handle): nobody will read what arrives.
     /// A channel closed by its connection failing or closing keeps what arrives, readable.
@@ -89,7 +88,7 @@ pub(crate) struct ChannelShared {
 impl ChannelShared {
     pub fn new(info: ChannelInfo, id: Option<u16>, recv_limit: usize, max_message_size: Arc<AtomicUsize>, traffic: Arc<Traffic>) -> Arc<Self> {
         Arc::new(Self {
-            id: AtomicU32::new(id.unwrap_or(UNSET) as u32),
+            id: AtomicU32::new(id.map_or(NO_ID, u32::from)),
             state: StateCell::new(ChannelState::Connecting),
             owner_closed: AtomicBool::new(false),
             inbox: Mutex::new(Inbox::new(recv_limit, if info.is_reliable() { Overflow::Hold } else { Overflow::DropOldest })),
@@ -129,7 +128,7 @@ impl ChannelShared {
     /// drops must not flood the output too. All drops are counted in the stats.
     fn report_drops(&self, dropped: u64, now: std::time::Instant) {
         if let Some(new) = crate::lock(&self.drop_report).due(dropped, now) {
-            log::warn!(target: "engine::channel", "Buffer full! Dropping data: data channel '{}' (unreliable) dropped its {new} oldest unread message(s), {dropped} so far; read it every frame, or raise network/limits/webrtc/max_channel_in_buffer_kb.", crate::excerpt(&self.info.label));
+            log::warn!(target: "engine::channel", "Buffer full! Dropping data: data channel '{}' (unreliable) dropped its {new} oldest unread message(s), {dropped} so far; read it every frame, or raise {}.", crate::excerpt(&self.info.label), crate::words::words().receive_buffer);
         }
     }
 
@@ -142,7 +141,7 @@ impl ChannelShared {
         if !closed {
             log::error!(target: "engine::channel", "data channel '{}': send of {len} bytes failed: {error}", crate::excerpt(&self.info.label));
         } else if self.messages_unsent.fetch_add(1, Ordering::Relaxed) == 0 {
-            log::warn!(target: "engine::channel", "data channel '{}' closed while messages were queued for it; they were not sent (counted in get_stats().messages_unsent).", crate::excerpt(&self.info.label));
+            log::warn!(target: "engine::channel", "data channel '{}' closed while messages were queued for it; they were not sent (counted in {}).", crate::excerpt(&self.info.label), crate::words::words().unsent_counter);
         }
     }
 
@@ -154,12 +153,17 @@ impl ChannelShared {
 
     /// Marks the channel closed (a closed connection closes its channels at once).
     pub fn mark_closed(&self) {
-        self.state.set(ChannelState::Closed);
+        self.state.apply(ChannelEvent::Closed);
         self.room.notify_one();
     }
 
     pub fn set_id(&self, id: u16) {
-        self.id.store(id as u32, Ordering::Release);
+        self.id.store(id.into(), Ordering::Release);
+    }
+
+    /// The SCTP stream id, once assigned.
+    pub fn id(&self) -> Option<u16> {
+        u16::try_from(self.id.load(Ordering::Acquire)).ok()
     }
 }
 

@@ -2,9 +2,9 @@
 //! state (holding the transport while the receive queue is full), one sends what the owner
 //! queued, in order, in batches.
 
-use super::shared::{ChannelShared, UNSET};
+use super::shared::ChannelShared;
 use crate::inbox::Packet;
-use crate::state::ChannelState;
+use crate::state::{ChannelEvent, ChannelState};
 use bytes::BytesMut;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -90,14 +90,14 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>) {
         let Some(event) = dc.poll().await else { break };
         match event {
             DataChannelEvent::OnOpen => {
-                if shared.id.load(Ordering::Acquire) == UNSET as u32 {
+                if shared.id().is_none() {
                     if let Some(id) = stream_id(&dc).await {
                         shared.set_id(id);
                     }
                 }
-                // A close() asked for before the open wins.
-                shared.state.set_unless(ChannelState::Open, |s| s != ChannelState::Connecting);
-                log::info!(target: "engine::channel", "data channel '{}' open (id {})", crate::excerpt(&shared.info.label), shared.id.load(Ordering::Relaxed));
+                // A close() asked for before the open wins (see `ChannelState::after`).
+                shared.state.apply(ChannelEvent::Opened);
+                log::info!(target: "engine::channel", "data channel '{}' open (id {})", crate::excerpt(&shared.info.label), shared.id().map_or_else(|| "unassigned".to_string(), |id| id.to_string()));
             }
             DataChannelEvent::OnMessage(msg) => {
                 // Closed by its owner (close() or the handle dropped): nobody will read it. A
@@ -115,7 +115,7 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>) {
             }
             DataChannelEvent::OnBufferedAmountLow => refresh_outstanding(&dc, &shared).await,
             DataChannelEvent::OnClosing => {
-                shared.state.set_unless(ChannelState::Closing, |s| s == ChannelState::Closed);
+                shared.state.apply(ChannelEvent::ClosingReported);
             }
             DataChannelEvent::OnClose => break,
             DataChannelEvent::OnError => {

@@ -4,7 +4,7 @@
 use super::shared::PeerShared;
 use crate::channel::{self, ChannelInfo, ChannelShared, DataChannel};
 use crate::event::Event;
-use crate::state::{ChannelState, GatheringState, PeerEvent, PeerState, SignalingState};
+use crate::state::{ChannelEvent, GatheringState, PeerEvent, PeerState, SignalingState};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use webrtc::data_channel::DataChannel as RtcDataChannel;
@@ -78,7 +78,7 @@ impl PeerConnectionEventHandler for Handler {
             RTCSignalingState::Closed => SignalingState::Closed,
             _ => SignalingState::Stable,
         };
-        self.shared.signaling.set_unless(state, |s| s == SignalingState::Closed);
+        self.shared.signaling.set(state);
     }
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
@@ -128,7 +128,7 @@ impl PeerConnectionEventHandler for Handler {
             let id = channel::stream_id(&dc).await;
             let ch = shared.new_channel(info, id);
             if matches!(dc.ready_state().await, Ok(webrtc::data_channel::RTCDataChannelState::Open)) {
-                ch.state.set(ChannelState::Open);
+                ch.state.apply(ChannelEvent::Opened);
             }
             let (handle, outbox) = DataChannel::new(ch.clone());
             channel::spawn(&rt, dc, ch, outbox);

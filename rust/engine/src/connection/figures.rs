@@ -11,8 +11,8 @@ use std::sync::atomic::Ordering;
 pub struct ChannelFigures {
     /// The label given at creation.
     pub label: String,
-    /// SCTP stream id, or 65535 until assigned.
-    pub id: u16,
+    /// SCTP stream id, once assigned.
+    pub id: Option<u16>,
     /// Whether it may lose messages (`maxRetransmits` or `maxPacketLifeTime` set).
     pub reliable: bool,
     /// Current state.
@@ -29,7 +29,7 @@ pub(crate) fn of_channels(shared: &PeerShared) -> Vec<ChannelFigures> {
     shared.for_each_channel(|ch| {
         out.borrow_mut().push(ChannelFigures {
             label: ch.info.label.clone(),
-            id: ch.id.load(Ordering::Acquire) as u16,
+            id: ch.id(),
             reliable: ch.info.is_reliable(),
             state: ch.state.get(),
             stats: ChannelStats {

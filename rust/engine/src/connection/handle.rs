@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::event::{Event, SdpKind};
 use crate::sdp;
 use crate::state::{GatheringState, PeerEvent, PeerState, SignalingState};
+use crate::words::words;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -58,11 +59,12 @@ impl PeerConnection {
     /// Calls made meanwhile are queued; if the build fails, the state becomes FAILED and the
     /// reason is logged.
     pub fn new(config: PeerConfig, options: PeerOptions) -> Result<Self> {
-        for warning in config.validate()? {
+        let checked = config.validate()?;
+        for warning in checked.warnings() {
             log::warn!(target: "engine::peer", "{warning}");
         }
         let shared = Arc::new(PeerShared::new(options));
-        let commands = task::start(config, shared.clone());
+        let commands = task::start(checked, shared.clone());
         Ok(Self { shared, commands, negotiated_ids: HashSet::new(), has_local_offer: false, negotiated: false, remote_identity: None, remote_candidates: 0 })
     }
 
@@ -83,7 +85,7 @@ impl PeerConnection {
     pub fn create_offer(&mut self) -> Result<()> {
         if self.state() != PeerState::New {
             return Err(Error::failed(format!(
-                "create_offer() is only valid in STATE_NEW (the connection is {:?}).", self.state()
+                "create_offer() is only valid in {} (the connection is {:?}).", words().state_new, self.state()
             )));
         }
         self.shared.state.apply(PeerEvent::Negotiate);
@@ -121,7 +123,8 @@ impl PeerConnection {
                 let restart = self.is_remote_ice_restart(sdp);
                 if self.state() != PeerState::New && !restart {
                     return Err(Error::failed(format!(
-                        "A remote offer is only accepted in STATE_NEW, or from the same peer restarting ICE (same DTLS fingerprint, new ICE credentials); the connection is {:?}.",
+                        "A remote offer is only accepted in {}, or from the same peer restarting ICE (same DTLS fingerprint, new ICE credentials); the connection is {:?}.",
+                        words().state_new,
                         self.state()
                     )));
                 }
@@ -268,7 +271,7 @@ impl PeerConnection {
     pub fn create_data_channel(&mut self, label: &str, config: ChannelConfig) -> Result<DataChannel> {
         if self.state() != PeerState::New {
             return Err(Error::unconfigured(format!(
-                "Data channels can only be created in STATE_NEW (the connection is {:?}).", self.state()
+                "Data channels can only be created in {} (the connection is {:?}).", words().state_new, self.state()
             )));
         }
         config.validate()?;

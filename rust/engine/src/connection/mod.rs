@@ -11,9 +11,8 @@ mod simulate;
 mod stats;
 mod task;
 mod turn_stream;
-pub(crate) mod turn_tls;
+mod turn_tls;
 
 pub use figures::ChannelFigures;
 pub use handle::{PeerConnection, MAX_REMOTE_CANDIDATES};
-pub(crate) use stats::Traffic;
 pub use stats::{CandidateStats, ConnectionStats};

@@ -69,8 +69,8 @@ mod tests {
 
         let full = PeerConfig { port_range: Some((busy, busy)), bind_addresses: vec!["127.0.0.1:0".parse().unwrap()], ..Default::default() };
         let err = udp_addrs(&full).unwrap_err();
-        assert_eq!(err.kind, crate::ErrorKind::Failed);
-        assert!(err.message.contains("'portRange'"), "{}", err.message);
+        assert_eq!(err.kind(), crate::ErrorKind::Failed);
+        assert!(err.message().contains("'portRange'"), "{}", err.message());
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! The state a connection's handle, its task and webrtc-rs's callbacks share: the states,
 //! the queue of events for the owner, and weak references to the connection's channels.
 
-use super::stats::{StatsCell, Traffic};
-use crate::channel::{ChannelInfo, ChannelShared};
+use super::stats::StatsCell;
+use crate::channel::{ChannelInfo, ChannelShared, Traffic};
 use crate::config::PeerOptions;
 use crate::event::Event;
 use crate::failure::{Diagnosis, FailureReason};

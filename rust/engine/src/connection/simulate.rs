@@ -28,8 +28,8 @@ pub(crate) fn runtime(sim: Simulation) -> Arc<dyn Runtime> {
     if !WARNED.swap(true, Ordering::Relaxed) {
         log::warn!(
             target: "engine::peer",
-            "Link simulation is on (delay {} ms, jitter {} ms, loss {} %): connections send through a simulated bad network (webrtc_rs.simulate or the network/webrtc_rs/simulate_* project settings). Said once per process.",
-            sim.delay_ms, sim.jitter_ms, sim.loss_percent
+            "Link simulation is on (delay {} ms, jitter {} ms, loss {} %): connections send through a simulated bad network ({}). Said once per process.",
+            sim.delay_ms, sim.jitter_ms, sim.loss_percent, crate::words::words().simulate_sources
         );
     }
     Arc::new(SimRuntime { sim })

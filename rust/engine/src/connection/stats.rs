@@ -4,7 +4,8 @@
 //! tasks.
 
 use rtc::statistics::report::{RTCStatsReport, RTCStatsReportEntry};
-use std::sync::atomic::{AtomicU64, Ordering};
+use crate::channel::Traffic;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 /// One end of the selected candidate pair.
@@ -47,13 +48,6 @@ pub struct ConnectionStats {
     pub messages_sent: u64,
     /// Data channel messages received, over all channels since the start.
     pub messages_received: u64,
-}
-
-/// Message counters of a connection, shared with its channels' tasks.
-#[derive(Debug, Default)]
-pub(crate) struct Traffic {
-    pub messages_sent: AtomicU64,
-    pub messages_received: AtomicU64,
 }
 
 /// How old the figures may be when returned. While the owner keeps asking (at least once per

@@ -6,7 +6,7 @@ use super::callbacks::Handler;
 use super::shared::PeerShared;
 use super::turn_stream::StreamTurn;
 use crate::channel::{self, ChannelShared};
-use crate::config::{ChannelConfig, IceTransportPolicy, IceUrl, PeerConfig};
+use crate::config::{ChannelConfig, CheckedConfig, IceTransportPolicy};
 use crate::error::{Error, Result};
 use crate::event::{Event, SdpKind};
 use crate::sdp;
@@ -39,15 +39,15 @@ pub(crate) enum Command {
 /// Starts the connection's task: it builds the connection, then carries out the commands
 /// sent meanwhile and after. Does not wait for the build: a connection that cannot be built
 /// (e.g. a bind address that is not local) ends FAILED, with the reason logged.
-pub(crate) fn start(config: PeerConfig, shared: Arc<PeerShared>) -> mpsc::UnboundedSender<Command> {
+pub(crate) fn start(checked: CheckedConfig, shared: Arc<PeerShared>) -> mpsc::UnboundedSender<Command> {
     let (tx, rx) = mpsc::unbounded_channel();
     crate::runtime::handle().spawn(async move {
         // TURN over TCP/TLS, for as long as the connection runs.
-        let stream_turns = super::turn_stream::start_for(&config, &shared.diagnosis).await;
-        match build(&config, &shared, &stream_turns).await {
+        let stream_turns = super::turn_stream::start_for(&checked, &shared.diagnosis).await;
+        match build(&checked, &shared, &stream_turns).await {
             Ok(pc) => run(pc, shared, rx).await,
             Err(e) => {
-                shared.fail(&e.message);
+                shared.fail(&e.message());
                 // Commands sent meanwhile: a closing connection still ends CLOSED.
                 drop(rx);
             }
@@ -57,35 +57,29 @@ pub(crate) fn start(config: PeerConfig, shared: Arc<PeerShared>) -> mpsc::Unboun
 }
 
 /// `stream_turns`: the local stand-ins of TCP/TLS TURN servers, used instead of their URLs.
-fn rtc_config(config: &PeerConfig, stream_turns: &HashMap<String, StreamTurn>) -> webrtc::peer_connection::RTCConfiguration {
-    // At most MAX_ICE_URLS in all (said by `PeerConfig::validate`).
-    let mut budget = crate::config::MAX_ICE_URLS;
-    let ice_servers = config
-        .ice_servers
+fn rtc_config(checked: &CheckedConfig, stream_turns: &HashMap<String, StreamTurn>) -> webrtc::peer_connection::RTCConfiguration {
+    // The servers as `PeerConfig::validate` left them: within the budget, all usable.
+    let ice_servers = checked
+        .servers
         .iter()
         .map(|s| {
-            // Unsupported schemes were reported by `PeerConfig::validate`; webrtc-rs skips them too.
-            let usable = s.urls.iter().filter_map(|u| {
-                let parsed = IceUrl::parse(u).ok().filter(|p| p.unsupported_reason().is_none())?;
-                match parsed.is_stream_turn() {
-                    true => stream_turns.get(u).map(StreamTurn::url),
-                    false => Some(u.clone()),
-                }
+            let urls = s.urls.iter().filter_map(|(text, parsed)| match parsed.is_stream_turn() {
+                true => stream_turns.get(text).map(StreamTurn::url),
+                false => Some(text.clone()),
             });
-            let urls: Vec<String> = usable.take(budget).collect();
-            budget -= urls.len();
-            RTCIceServer { urls, username: s.username.clone(), credential: s.credential.clone(), ..Default::default() }
+            RTCIceServer { urls: urls.collect(), username: s.username.clone(), credential: s.credential.clone(), ..Default::default() }
         })
         .filter(|s| !s.urls.is_empty())
         .collect();
-    let policy = match config.ice_transport_policy {
+    let policy = match checked.config.ice_transport_policy {
         IceTransportPolicy::All => RTCIceTransportPolicy::All,
         IceTransportPolicy::Relay => RTCIceTransportPolicy::Relay,
     };
     RTCConfigurationBuilder::new().with_ice_servers(ice_servers).with_ice_transport_policy(policy).build()
 }
 
-async fn build(config: &PeerConfig, shared: &Arc<PeerShared>, stream_turns: &HashMap<String, StreamTurn>) -> Result<Arc<dyn RtcPeerConnection>> {
+async fn build(checked: &CheckedConfig, shared: &Arc<PeerShared>, stream_turns: &HashMap<String, StreamTurn>) -> Result<Arc<dyn RtcPeerConnection>> {
+    let config = &checked.config;
     let rt = tokio::runtime::Handle::current();
     let handler = Arc::new(Handler { shared: shared.clone(), candidates: Default::default(), rt });
     // A port of the range is chosen, then bound by the build, under one lock (see `ports`).
@@ -107,7 +101,7 @@ async fn build(config: &PeerConfig, shared: &Arc<PeerShared>, stream_turns: &Has
             .with_relay_acceptance_min_wait((config.ice_transport_policy == IceTransportPolicy::Relay).then_some(Duration::ZERO))
             .build();
         let builder = PeerConnectionBuilder::new()
-            .with_configuration(rtc_config(config, stream_turns))
+            .with_configuration(rtc_config(checked, stream_turns))
             .with_setting_engine(settings)
             .with_handler(handler.clone())
             .with_udp_addrs(addrs.clone());

@@ -10,8 +10,8 @@
 //! address it allocates is a real UDP address, the one the relay candidate carries. Only the
 //! server address webrtc-rs knows is local, and it appears in no candidate.
 
-use super::turn_tls::{client_config, parse_ca_pem};
-use crate::config::{IceUrl, PeerConfig, MAX_ICE_URLS};
+use super::turn_tls::client_config;
+use crate::config::CheckedConfig;
 use crate::failure::{Diagnosis, FailureReason};
 use rustls::pki_types::ServerName;
 use std::collections::HashMap;
@@ -207,15 +207,14 @@ async fn connect(server: &StreamServer) -> io::Result<Box<dyn Stream>> {
     Ok(Box::new(stream))
 }
 
-/// A local stand-in for each `turn:...?transport=tcp` and `turns:` URL of `config` (among the
+/// A local stand-in for each `turn:...?transport=tcp` and `turns:` URL of the checked configuration (among the
 /// URLs used), by URL. One that cannot start (no local port) is reported and left out.
-pub(crate) async fn start_for(config: &PeerConfig, diagnosis: &Arc<Diagnosis>) -> HashMap<String, StreamTurn> {
-    let urls = config.ice_servers.iter().flat_map(|s| &s.urls).take(MAX_ICE_URLS);
-    let wanted: Vec<(&String, IceUrl)> = urls.filter_map(|u| Some((u, IceUrl::parse(u).ok().filter(IceUrl::is_stream_turn)?))).collect();
+pub(crate) async fn start_for(checked: &CheckedConfig, diagnosis: &Arc<Diagnosis>) -> HashMap<String, StreamTurn> {
+    let wanted: Vec<_> = checked.urls().filter(|(_, parsed)| parsed.is_stream_turn()).collect();
     let mut tls = None;
     if wanted.iter().any(|(_, u)| u.scheme == "turns") {
         // Reading the platform's roots blocks (files, the system's store).
-        let extra = config.turn_ca_pem.as_deref().map(parse_ca_pem).and_then(Result::ok).unwrap_or_default();
+        let extra = checked.turn_ca.clone();
         tls = tokio::task::spawn_blocking(move || client_config(&extra)).await.ok();
         if tls.is_none() {
             log::error!(target: "engine::turn", "Could not prepare TLS; 'turns:' servers will be skipped.");
@@ -230,7 +229,7 @@ pub(crate) async fn start_for(config: &PeerConfig, diagnosis: &Arc<Diagnosis>) -
             },
             _ => None,
         };
-        match StreamTurn::start(StreamServer { host: parsed.host, port: parsed.port, tls }, diagnosis.clone()).await {
+        match StreamTurn::start(StreamServer { host: parsed.host.clone(), port: parsed.port, tls }, diagnosis.clone()).await {
             Ok(turn) => {
                 started.insert(url.clone(), turn);
             }

@@ -1,24 +1,10 @@
 //! TLS settings of `turns:` servers: the platform's trusted roots (Mozilla's list on Android and
 //! iOS, which keep theirs out of reach of a library), plus the CA certificates the game hands
-//! in (`PeerConfig::turn_ca_pem`).
+//! in (`PeerConfig::turn_ca_pem`, read by `config::ca` when the configuration is checked).
 
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 use std::sync::{Arc, OnceLock};
-
-/// Certificates of a PEM text; an error when it holds none or one that cannot be a root.
-pub(crate) fn parse_ca_pem(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
-    let certs = CertificateDer::pem_slice_iter(pem.as_bytes()).collect::<Result<Vec<_>, _>>().map_err(|e| e.to_string())?;
-    if certs.is_empty() {
-        return Err("it holds no PEM certificate ('-----BEGIN CERTIFICATE-----')".to_string());
-    }
-    let mut store = RootCertStore::empty();
-    for cert in &certs {
-        store.add(cert.clone()).map_err(|e| e.to_string())?;
-    }
-    Ok(certs)
-}
 
 /// The platform's roots, read once per process (a few hundred files on Linux).
 fn platform_roots() -> &'static RootCertStore {
@@ -54,17 +40,4 @@ pub(crate) fn client_config(extra: &[CertificateDer<'static>]) -> Arc<rustls::Cl
         .with_root_certificates(roots)
         .with_no_client_auth();
     Arc::new(config)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_ca_pem() {
-        assert!(parse_ca_pem("").unwrap_err().contains("no PEM certificate"));
-        assert!(parse_ca_pem("not a certificate").is_err());
-        let broken = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
-        assert!(parse_ca_pem(broken).is_err());
-    }
 }

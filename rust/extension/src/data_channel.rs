@@ -2,7 +2,7 @@
 //! state and packets advance on the runtime, so `poll()` has nothing to do (and
 //! WebRTCMultiplayerPeer never calls it).
 
-use crate::{report, to_godot_error};
+use crate::{godot_terms, report};
 use bytes::Bytes;
 use godot::classes::web_rtc_data_channel::{ChannelState, WriteMode};
 use godot::classes::{IWebRtcDataChannelExtension, WebRtcDataChannelExtension};
@@ -72,7 +72,7 @@ impl IWebRtcDataChannelExtension for RsDataChannel {
                 Error::OK
             }
             // An empty queue is routine for pollers: no error print.
-            Err(e) => to_godot_error(e.kind),
+            Err(e) => godot_terms::error_code(e.kind()),
         }
     }
 
@@ -161,19 +161,19 @@ impl IWebRtcDataChannelExtension for RsDataChannel {
 
     /// The SCTP stream id; 65535 until an in-band channel's id is assigned.
     fn get_id(&self) -> i32 {
-        self.with_channel(engine::UNSET as i32, |c| c.id() as i32)
+        self.with_channel(godot_terms::UNSET, |c| godot_terms::or_unset(c.id()))
     }
 
     /// The lifetime limit in milliseconds; 65535 when unset. A channel the remote opened reports the
     /// opener's value.
     fn get_max_packet_life_time(&self) -> i32 {
-        self.with_channel(engine::UNSET as i32, |c| c.max_packet_life_time() as i32)
+        self.with_channel(godot_terms::UNSET, |c| godot_terms::or_unset(c.max_packet_life_time()))
     }
 
     /// The retransmission limit; 65535 when unset. A channel the remote opened reports the opener's
     /// value.
     fn get_max_retransmits(&self) -> i32 {
-        self.with_channel(engine::UNSET as i32, |c| c.max_retransmits() as i32)
+        self.with_channel(godot_terms::UNSET, |c| godot_terms::or_unset(c.max_retransmits()))
     }
 
     /// The sub-protocol given at creation.
@@ -210,12 +210,7 @@ impl RsDataChannel {
     fn get_stats(&self) -> VarDictionary {
         let s = self.with_channel(engine::ChannelStats::default(), |c| c.stats());
         let mut d = VarDictionary::new();
-        d.set("messages_sent", s.messages_sent as i64);
-        d.set("bytes_sent", s.bytes_sent as i64);
-        d.set("messages_received", s.messages_received as i64);
-        d.set("bytes_received", s.bytes_received as i64);
-        d.set("messages_dropped", s.messages_dropped as i64);
-        d.set("messages_unsent", s.messages_unsent as i64);
+        godot_terms::channel_stats(&s, &mut d);
         d
     }
 }

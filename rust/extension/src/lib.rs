@@ -9,6 +9,8 @@
 //! - [`peer_connection`]: the `WebRTCPeerConnectionExtension` class; signals come out of `poll()`.
 //! - [`data_channel`]: the `WebRTCDataChannelExtension` class.
 //! - [`convert`]: the one place that reads Godot option dictionaries.
+//! - [`godot_terms`]: engine values in Godot's terms (the words of its messages, 65535 for
+//!   unset, error codes, counters as Dictionaries).
 //! - [`debugger`]: the `webrtc_rs:connections` messages for the editor debugger's WebRTC tab.
 //! - [`web_export`]: an always-on editor plugin that leaves the addon out of Web exports.
 //!
@@ -22,6 +24,7 @@ use godot::prelude::*;
 pub mod convert;
 pub mod data_channel;
 pub mod debugger;
+pub mod godot_terms;
 pub mod peer_connection;
 pub mod web_export;
 
@@ -41,6 +44,7 @@ unsafe impl ExtensionLibrary for WebRtcRs {
     fn on_stage_init(stage: InitStage) {
         if stage == InitStage::Scene {
             let verbose = Os::singleton().is_stdout_verbose();
+            engine::set_words(godot_terms::WORDS);
             engine::install_logging(verbose);
             if verbose {
                 godot_print!("webrtc-rs addon {VERSION} (webrtc-rs 0.21.1)");
@@ -72,19 +76,8 @@ pub(crate) fn flush_engine_log() {
 /// The Godot `Error` for an engine error, after printing its message.
 pub(crate) fn report(err: engine::Error) -> godot::global::Error {
     if !err.is_quiet() {
-        godot_error!("{}", err.message);
+        godot_error!("{}", err.message());
     }
-    to_godot_error(err.kind)
+    godot_terms::error_code(err.kind())
 }
 
-/// The Godot `Error` code of an engine error kind.
-pub(crate) fn to_godot_error(kind: engine::ErrorKind) -> godot::global::Error {
-    use godot::global::Error as E;
-    match kind {
-        engine::ErrorKind::InvalidParameter => E::ERR_INVALID_PARAMETER,
-        engine::ErrorKind::Unconfigured => E::ERR_UNCONFIGURED,
-        engine::ErrorKind::Unavailable => E::ERR_UNAVAILABLE,
-        engine::ErrorKind::Failed => E::FAILED,
-        engine::ErrorKind::Busy => E::ERR_BUSY,
-    }
-}

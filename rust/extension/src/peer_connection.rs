@@ -3,7 +3,7 @@
 //! reports becomes a signal inside `poll()`, on the caller's thread, in the engine's order.
 
 use crate::data_channel::RsDataChannel;
-use crate::{convert, report};
+use crate::{convert, godot_terms, report};
 use godot::classes::web_rtc_peer_connection::{ConnectionState, GatheringState, SignalingState};
 use godot::classes::{IWebRtcPeerConnectionExtension, Os, ProjectSettings, WebRtcDataChannel, WebRtcPeerConnectionExtension};
 use godot::global::Error;
@@ -13,7 +13,7 @@ use godot::prelude::*;
 pub const CLASS_NAME: &str = "WebRTCRsPeerConnection";
 
 /// Godot's setting for unread bytes per channel, in KiB.
-const RECEIVE_BUFFER_SETTING: &str = "network/limits/webrtc/max_channel_in_buffer_kb";
+pub const RECEIVE_BUFFER_SETTING: &str = "network/limits/webrtc/max_channel_in_buffer_kb";
 
 /// A WebRTC peer connection backed by webrtc-rs (the webrtc-rs addon).
 ///
@@ -35,7 +35,7 @@ const RECEIVE_BUFFER_SETTING: &str = "network/limits/webrtc/max_channel_in_buffe
 /// `delay_ms` plus or minus up to `jitter_ms` and dropped with probability `loss_percent` /
 /// 100; each side impairs what it sends, so two peers at 40 ms see an ~80 ms round trip; the
 /// project settings `network/webrtc_rs/simulate_delay_ms`, `simulate_jitter_ms` and
-/// `simulate_loss_percent`, read at each `initialize()` and at construction, apply it to
+/// `simulate_loss_percent`, read at each `initialize()` (and, without one, at the first use), apply it to
 /// every connection, each key given here overriding its setting; a negative, NaN or
 /// infinite value, or a loss over 100, returns `ERR_INVALID_PARAMETER`; a warning says once
 /// per process that it is on). `turn:` URLs may end in `?transport=tcp`, and
@@ -53,14 +53,19 @@ const RECEIVE_BUFFER_SETTING: &str = "network/limits/webrtc/max_channel_in_buffe
 #[class(tool, base = WebRtcPeerConnectionExtension, rename = WebRTCRsPeerConnection)]
 pub struct RsPeerConnection {
     base: Base<WebRtcPeerConnectionExtension>,
+    /// `None` before the first use (see `unbuilt`), or when `initialize()` never succeeded.
     peer: Option<engine::PeerConnection>,
+    /// Constructed and not used yet: the first call that needs a connection builds one as
+    /// `initialize({})` would. `WebRTCPeerConnection.new()` followed by `initialize()`, the
+    /// usual order, then builds one connection instead of binding sockets for a throwaway.
+    unbuilt: bool,
     /// Counts `initialize()` calls: a handler that re-initializes ends the old connection's
     /// batch of signals.
     generation: u64,
 }
 
 /// The link simulator's project settings (see [`register_settings`]), read at each
-/// `initialize()` (and construction); `None` when all are 0.
+/// `initialize()` (or the first use without one); `None` when all are 0.
 pub const SIMULATE_SETTINGS: [&str; 3] =
     ["network/webrtc_rs/simulate_delay_ms", "network/webrtc_rs/simulate_jitter_ms", "network/webrtc_rs/simulate_loss_percent"];
 
@@ -106,6 +111,9 @@ impl RsPeerConnection {
     }
 
     fn peer_mut(&mut self) -> Result<&mut engine::PeerConnection, Error> {
+        if std::mem::take(&mut self.unbuilt) {
+            self.peer = Self::new_peer(&VarDictionary::new()).map_err(|e| godot_error!("{}", e.message())).ok();
+        }
         self.peer.as_mut().ok_or_else(|| {
             godot_error!("WebRTCPeerConnection is not initialized (initialize() failed).");
             Error::ERR_UNCONFIGURED
@@ -124,16 +132,11 @@ impl RsPeerConnection {
         for c in self.peer.as_ref().map(|p| p.channel_figures()).unwrap_or_default() {
             let mut d = VarDictionary::new();
             d.set("label", c.label.as_str());
-            d.set("id", c.id as i64);
+            d.set("id", godot_terms::or_unset(c.id) as i64);
             d.set("state", c.state as u8 as i64);
             d.set("reliable", c.reliable);
             d.set("buffered_amount", c.buffered_amount as i64);
-            d.set("messages_sent", c.stats.messages_sent as i64);
-            d.set("bytes_sent", c.stats.bytes_sent as i64);
-            d.set("messages_received", c.stats.messages_received as i64);
-            d.set("bytes_received", c.stats.bytes_received as i64);
-            d.set("messages_dropped", c.stats.messages_dropped as i64);
-            d.set("messages_unsent", c.stats.messages_unsent as i64);
+            godot_terms::channel_stats(&c.stats, &mut d);
             channels.push(&d.to_variant());
         }
         row.set("channels", &channels.to_variant());
@@ -169,16 +172,10 @@ fn release(keep: Gd<RsPeerConnection>) {
 
 #[godot_api]
 impl IWebRtcPeerConnectionExtension for RsPeerConnection {
-    /// Usable at once, as if `initialize({})` had run (like the browser and the official plugin).
+    /// Usable at once, as if `initialize({})` had run (like the browser and the official plugin);
+    /// that connection is built at its first use (see `unbuilt`), so construction is cheap.
     fn init(base: Base<WebRtcPeerConnectionExtension>) -> Self {
-        let peer = match Self::new_peer(&VarDictionary::new()) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                godot_error!("{}", e.message);
-                None
-            }
-        };
-        Self { base, peer, generation: 0 }
+        Self { base, peer: None, unbuilt: true, generation: 0 }
     }
 
     /// Replaces the connection with one built from `configuration`: `iceServers` (Array of `{urls,
@@ -195,6 +192,7 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
                 if let Some(mut old) = self.peer.replace(peer) {
                     old.close();
                 }
+                self.unbuilt = false;
                 self.generation += 1;
                 Error::OK
             }
@@ -212,7 +210,7 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
         match created {
             Ok(ch) => Some(RsDataChannel::create(ch).upcast()),
             Err(e) => {
-                godot_error!("create_data_channel('{}'): {}", engine::excerpt(&label.to_string()), e.message);
+                godot_error!("create_data_channel('{}'): {}", engine::excerpt(&label.to_string()), e.message());
                 None
             }
         }
@@ -251,6 +249,8 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
         crate::debugger::track(self.base().instance_id());
         let events = match self.peer.as_ref() {
             Some(peer) => peer.poll_events(),
+            // Nothing can have happened to a connection not built yet.
+            None if self.unbuilt => return Error::OK,
             None => return Error::ERR_UNCONFIGURED,
         };
         if events.is_empty() {
@@ -290,6 +290,7 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
     /// Closes the connection and its channels; the state is `STATE_CLOSED` at once and no signal
     /// follows.
     fn close(&mut self) {
+        self.unbuilt = false;
         if let Some(peer) = self.peer.as_mut() {
             peer.close();
         }
@@ -298,6 +299,7 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
     /// The connection state (`ConnectionState`).
     fn get_connection_state(&self) -> ConnectionState {
         match self.peer.as_ref().map(|p| p.state()) {
+            None if self.unbuilt => ConnectionState::NEW,
             None | Some(engine::PeerState::Closed) => ConnectionState::CLOSED,
             Some(engine::PeerState::New) => ConnectionState::NEW,
             Some(engine::PeerState::Connecting) => ConnectionState::CONNECTING,
@@ -319,6 +321,7 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
     /// The signaling state (`SignalingState`).
     fn get_signaling_state(&self) -> SignalingState {
         match self.peer.as_ref().map(|p| p.signaling_state()) {
+            None if self.unbuilt => SignalingState::STABLE,
             None | Some(engine::SignalingState::Closed) => SignalingState::CLOSED,
             Some(engine::SignalingState::Stable) => SignalingState::STABLE,
             Some(engine::SignalingState::HaveLocalOffer) => SignalingState::HAVE_LOCAL_OFFER,

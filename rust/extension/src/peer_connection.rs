@@ -35,7 +35,7 @@ pub const RECEIVE_BUFFER_SETTING: &str = "network/limits/webrtc/max_channel_in_b
 /// `delay_ms` plus or minus up to `jitter_ms` and dropped with probability `loss_percent` /
 /// 100; each side impairs what it sends, so two peers at 40 ms see an ~80 ms round trip; the
 /// project settings `network/webrtc_rs/simulate_delay_ms`, `simulate_jitter_ms` and
-/// `simulate_loss_percent`, read at each `initialize()` (and, without one, at the first use), apply it to
+/// `simulate_loss_percent`, read at each `initialize()` and at construction, apply it to
 /// every connection, each key given here overriding its setting; a negative, NaN or
 /// infinite value, or a loss over 100, returns `ERR_INVALID_PARAMETER`; a warning says once
 /// per process that it is on). `turn:` URLs may end in `?transport=tcp`, and
@@ -59,6 +59,8 @@ pub struct RsPeerConnection {
     /// `initialize({})` would. `WebRTCPeerConnection.new()` followed by `initialize()`, the
     /// usual order, then builds one connection instead of binding sockets for a throwaway.
     unbuilt: bool,
+    /// The project settings as they were at construction, which the default connection uses.
+    settings_at_init: (Option<engine::Simulation>, engine::PeerOptions),
     /// Counts `initialize()` calls: a handler that re-initializes ends the old connection's
     /// batch of signals.
     generation: u64,
@@ -104,15 +106,20 @@ fn peer_options() -> engine::PeerOptions {
 
 impl RsPeerConnection {
     fn new_peer(config: &VarDictionary) -> Result<engine::PeerConnection, engine::Error> {
-        let config = convert::peer_config(config, simulate_settings())?;
-        let peer = engine::PeerConnection::new(config, peer_options());
+        Self::new_peer_with(config, simulate_settings(), peer_options())
+    }
+
+    fn new_peer_with(config: &VarDictionary, sim: Option<engine::Simulation>, options: engine::PeerOptions) -> Result<engine::PeerConnection, engine::Error> {
+        let config = convert::peer_config(config, sim)?;
+        let peer = engine::PeerConnection::new(config, options);
         crate::flush_engine_log(); // configuration warnings
         peer
     }
 
     fn peer_mut(&mut self) -> Result<&mut engine::PeerConnection, Error> {
         if std::mem::take(&mut self.unbuilt) {
-            self.peer = Self::new_peer(&VarDictionary::new()).map_err(|e| godot_error!("{}", e.message())).ok();
+            let (sim, options) = self.settings_at_init;
+            self.peer = Self::new_peer_with(&VarDictionary::new(), sim, options).map_err(|e| godot_error!("{}", e.message())).ok();
         }
         self.peer.as_mut().ok_or_else(|| {
             godot_error!("WebRTCPeerConnection is not initialized (initialize() failed).");
@@ -175,7 +182,7 @@ impl IWebRtcPeerConnectionExtension for RsPeerConnection {
     /// Usable at once, as if `initialize({})` had run (like the browser and the official plugin);
     /// that connection is built at its first use (see `unbuilt`), so construction is cheap.
     fn init(base: Base<WebRtcPeerConnectionExtension>) -> Self {
-        Self { base, peer: None, unbuilt: true, generation: 0 }
+        Self { base, peer: None, unbuilt: true, settings_at_init: (simulate_settings(), peer_options()), generation: 0 }
     }
 
     /// Replaces the connection with one built from `configuration`: `iceServers` (Array of `{urls,

@@ -64,21 +64,16 @@ struct Link {
 /// Hands `from`'s description to `to`, and of its candidates only the 127.0.0.1 host one,
 /// with its port replaced by a new relay's (as rust/engine/tests/faults.rs does).
 fn signal(from: &PeerConnection, to: &mut PeerConnection, relays: &mut Vec<Relay>) {
-    for e in from.poll_events() {
-        match e {
-            Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).unwrap(),
-            Event::IceCandidate { mid, mline_index, candidate } => {
-                let Some(real) = netsim::loopback_host_candidate(&candidate) else { continue };
-                // Different seeds, so the two relays do not lose the same packets.
-                let config = RelayConfig::symmetric(0.0, DELAY).seed(relays.len() as u64 + 1);
-                let relay = Relay::start(real, config).expect("relay");
-                let relayed = netsim::candidate_with_port(&candidate, relay.port());
-                to.add_ice_candidate(&mid, mline_index as i64, &relayed).unwrap();
-                relays.push(relay);
-            }
-            Event::DataChannel(_) => {}
+    test_util::pump_with(from, to, &mut Vec::new(), |e| match e {
+        Event::IceCandidate { mid, mline_index, candidate } => {
+            // Different seeds, so the two relays do not lose the same packets.
+            let config = RelayConfig::symmetric(0.0, DELAY).seed(relays.len() as u64 + 1);
+            let (relay, candidate) = netsim::relay_in_front(&candidate, config).expect("relay")?;
+            relays.push(relay);
+            Some(Event::IceCandidate { mid, mline_index, candidate })
         }
-    }
+        e => Some(e),
+    });
 }
 
 impl Link {

@@ -19,44 +19,17 @@ const WAIT: Duration = Duration::from_secs(30);
 
 /// CPU time (user + system) of this process so far.
 fn cpu_time() -> Duration {
-    let mut usage = std::mem::MaybeUninit::<libc_rusage>::zeroed();
-    // SAFETY: getrusage fills the struct; RUSAGE_SELF = 0.
-    unsafe { getrusage(0, usage.as_mut_ptr()) };
-    let u = unsafe { usage.assume_init() };
-    Duration::from_micros((u.utime_sec * 1_000_000 + u.utime_usec + u.stime_sec * 1_000_000 + u.stime_usec) as u64)
+    // SAFETY: getrusage only writes the struct it is given; an all-zero rusage is valid.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: RUSAGE_SELF with a valid pointer cannot fail.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut usage) };
+    let micros = |t: libc::timeval| t.tv_sec as u64 * 1_000_000 + t.tv_usec as u64;
+    Duration::from_micros(micros(usage.ru_utime) + micros(usage.ru_stime))
 }
 
-#[repr(C)]
-struct libc_rusage {
-    utime_sec: i64,
-    utime_usec: i64,
-    stime_sec: i64,
-    stime_usec: i64,
-    rest: [i64; 14],
-}
-
-unsafe extern "C" {
-    fn getrusage(who: i32, usage: *mut libc_rusage) -> i32;
-}
-
-/// Resident memory of this process in bytes (Linux).
+/// Resident memory of this process in bytes (Linux; 0 where it cannot be read).
 fn rss() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
-        .map(|pages| pages * 4096)
-        .unwrap_or(0)
-}
-
-/// Hands `from`'s descriptions and candidates to `to`; channels `from` received go to `got`.
-fn relay(from: &PeerConnection, to: &mut PeerConnection, got: &mut Vec<DataChannel>) {
-    for e in from.poll_events() {
-        match e {
-            Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).unwrap(),
-            Event::IceCandidate { mid, mline_index, candidate } => to.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
-            Event::DataChannel(ch) => got.push(ch),
-        }
-    }
+    procfs::process::Process::myself().and_then(|p| p.status()).ok().and_then(|s| s.vmrss).unwrap_or(0) * 1024
 }
 
 /// Two connections with one channel each way open; `config` for the channel.
@@ -69,8 +42,7 @@ fn connect(config: ChannelConfig) -> (PeerConnection, PeerConnection, DataChanne
     a.create_offer().unwrap();
     let (mut ga, mut gb) = (Vec::new(), Vec::new());
     loop {
-        relay(&a, &mut b, &mut ga);
-        relay(&b, &mut a, &mut gb);
+        test_util::pump_both(&mut a, &mut b, &mut ga, &mut gb);
         if ca.ready_state() == ChannelState::Open && gb.first().is_some_and(|c| c.ready_state() == ChannelState::Open) {
             break;
         }
@@ -229,8 +201,8 @@ fn many() -> Value {
         for i in 0..64 {
             let (h, c) = (&mut hosts[i], &mut clients[i]);
             let mut ignore = Vec::new();
-            relay(h, c, &mut ignore);
-            relay(c, h, &mut pending[i].1);
+            test_util::pump(h, c, &mut ignore);
+            test_util::pump(c, h, &mut pending[i].1);
             if pending[i].0.ready_state() == ChannelState::Open && pending[i].1.first().is_some_and(|x| x.ready_state() == ChannelState::Open) {
                 open += 1;
             }
@@ -260,17 +232,43 @@ impl log::Log for Trace {
     fn flush(&self) {}
 }
 
+/// Benchmark workloads for the engine through its Rust API; prints one JSON object.
+#[derive(clap::Parser)]
+#[command(name = "webrtc-rs-bench")]
+struct Cli {
+    /// The workload to run.
+    #[arg(value_enum, default_value_t = Workload::All)]
+    workload: Workload,
+}
+
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
+enum Workload {
+    Setup,
+    Rtt,
+    Bulk,
+    Unreliable,
+    Many,
+    Lossy,
+    All,
+}
+
 fn main() {
+    let which = <Cli as clap::Parser>::parse().workload;
     if std::env::var_os("BENCH_TRACE").is_some() {
         let _ = log::set_boxed_logger(Box::new(Trace(Instant::now())));
         log::set_max_level(log::LevelFilter::Debug);
     }
-    let which = std::env::args().nth(1).unwrap_or_else(|| "all".into());
     let mut out = serde_json::Map::new();
-    let run = |name: &str| which == "all" || which == name;
-    let workloads = [("setup", setup as fn() -> Value), ("rtt", rtt), ("bulk", bulk), ("unreliable", unreliable), ("many", many), ("lossy", lossy::lossy)];
-    for (name, f) in workloads {
-        if run(name) {
+    let workloads = [
+        (Workload::Setup, setup as fn() -> Value),
+        (Workload::Rtt, rtt),
+        (Workload::Bulk, bulk),
+        (Workload::Unreliable, unreliable),
+        (Workload::Many, many),
+        (Workload::Lossy, lossy::lossy),
+    ];
+    for (workload, f) in workloads {
+        if which == Workload::All || which == workload {
             if let Value::Object(m) = f() {
                 out.extend(m);
             }

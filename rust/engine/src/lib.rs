@@ -20,14 +20,16 @@
 //!   them; [`PeerConfig::validate`] returns the [`CheckedConfig`] (URLs and CA certificates
 //!   parsed once) the connection uses.
 //! - `event`: [`Event`] and [`SdpKind`]; `state`: [`PeerState`] and the other states, with the
-//!   connection's and a channel's transition functions (`PeerState::after`,
-//!   `ChannelState::after`), which every writer goes through.
+//!   connection's and a channel's transition functions (`state::Machine`), which every writer
+//!   goes through.
 //! - `failure`: why a connection failed ([`FailureReason`]), from what its callbacks saw.
 //! - `sdp`: the few facts read from SDP text; `error`: [`Error`] and [`ErrorKind`].
 //! - `words`: what messages call the things a game calls or sets, neutral unless the embedding
 //!   installs its own names ([`set_words`]: the extension's `STATE_NEW`, project settings).
 //! - `logging`: collects webrtc-rs's log ([`install_logging`], [`drain_log`]); `runtime`: the
 //!   process-wide tokio runtime ([`shutdown_runtime`]).
+//! - `test_util` (feature `test-util`): in-process signaling, an open pair and bounded waits for
+//!   the integration tests and the benchmark.
 //!
 //! [`Command`]: connection
 #![warn(missing_docs)]
@@ -44,6 +46,8 @@ mod runtime;
 mod sdp;
 mod state;
 mod words;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 
 /// Locks `m`, going on with the data if a thread panicked while holding it: every value behind
 /// these locks stays consistent between statements, and the engine must not panic in Godot.

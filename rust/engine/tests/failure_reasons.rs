@@ -4,9 +4,7 @@
 //! from `WEBRTC_RS_TURNSERVER` or `PATH`: these tests fail without it) or where nothing answers.
 //! The TURN over TCP/TLS reasons are in `turn_stream.rs`.
 
-mod common;
-
-use common::{pump, wait_until};
+use engine::test_util::{self, pump, wait_until};
 use engine::*;
 use netsim::{Relay, RelayConfig};
 use std::net::{Ipv4Addr, TcpStream, UdpSocket};
@@ -38,18 +36,10 @@ fn an_altered_fingerprint_is_dtls_fingerprint() {
     let took = wait_failed(&mut a, Duration::from_secs(10), |a| {
         let mut ignore = Vec::new();
         pump(a, &mut b, &mut ignore);
-        for e in b.poll_events() {
-            match e {
-                Event::SessionDescription { kind, sdp } => {
-                    let at = sdp.find("a=fingerprint:sha-256 ").unwrap() + "a=fingerprint:sha-256 ".len();
-                    let mut bytes = sdp.into_bytes();
-                    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
-                    a.set_remote_description(kind.as_str(), &String::from_utf8(bytes).unwrap()).unwrap();
-                }
-                Event::IceCandidate { mid, mline_index, candidate } => a.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
-                Event::DataChannel(_) => {}
-            }
-        }
+        test_util::pump_with(&b, a, &mut ignore, |e| match e {
+            Event::SessionDescription { kind, sdp } => Some(Event::SessionDescription { kind, sdp: test_util::with_wrong_fingerprint(sdp) }),
+            e => Some(e),
+        });
     });
     println!("dtls_fingerprint after {took:?}");
     assert_eq!(a.failure_reason(), Some(FailureReason::DtlsFingerprint));
@@ -89,18 +79,15 @@ fn remote_candidates_that_never_answer_are_ice_failed() {
 /// Signaling from `from` to `to`, every path through a relay in front of each loopback
 /// candidate (the others dropped).
 fn relay_pump(from: &PeerConnection, to: &mut PeerConnection, relays: &mut Vec<Relay>) {
-    for e in from.poll_events() {
-        match e {
-            Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).unwrap(),
-            Event::IceCandidate { mid, mline_index, candidate } => {
-                let Some(real) = netsim::loopback_host_candidate(&candidate) else { continue };
-                let relay = Relay::start(real, RelayConfig::symmetric(0.0, Duration::ZERO).seed(relays.len() as u64 + 1)).unwrap();
-                to.add_ice_candidate(&mid, mline_index as i64, &netsim::candidate_with_port(&candidate, relay.port())).unwrap();
-                relays.push(relay);
-            }
-            Event::DataChannel(_) => {}
+    test_util::pump_with(from, to, &mut Vec::new(), |e| match e {
+        Event::IceCandidate { mid, mline_index, candidate } => {
+            let config = RelayConfig::symmetric(0.0, Duration::ZERO).seed(relays.len() as u64 + 1);
+            let (relay, candidate) = netsim::relay_in_front(&candidate, config).unwrap()?;
+            relays.push(relay);
+            Some(Event::IceCandidate { mid, mline_index, candidate })
         }
-    }
+        e => Some(e),
+    });
 }
 
 #[test]

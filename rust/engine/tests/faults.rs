@@ -6,6 +6,7 @@
 //! keeps going, and cutting the link takes both out of CONNECTED.
 
 use engine::*;
+use engine::test_util;
 use netsim::{Relay, RelayConfig};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -13,24 +14,21 @@ use std::time::{Duration, Instant};
 /// Passes descriptions and only loopback host candidates, each rewritten to a relay in front
 /// of it (created on first sight).
 fn relay_signaling(from: &PeerConnection, to: &mut PeerConnection, relays: &Mutex<Vec<Relay>>, got: &mut Vec<DataChannel>, sdps: &mut Vec<String>) {
-    for e in from.poll_events() {
-        match e {
-            Event::SessionDescription { kind, sdp } => {
-                to.set_remote_description(kind.as_str(), &sdp).unwrap();
-                sdps.push(sdp);
-            }
-            Event::IceCandidate { mid, mline_index, candidate } => {
-                let Some(real) = netsim::loopback_host_candidate(&candidate) else { continue };
-                let mut relays = relays.lock().unwrap();
-                // 50 ms each way, no loss until connected; a seed per relay, so they differ.
-                let config = RelayConfig::symmetric(0.0, Duration::from_millis(50)).seed(relays.len() as u64 + 1);
-                let relay = Relay::start(real, config).unwrap();
-                to.add_ice_candidate(&mid, mline_index as i64, &netsim::candidate_with_port(&candidate, relay.port())).unwrap();
-                relays.push(relay);
-            }
-            Event::DataChannel(ch) => got.push(ch),
+    test_util::pump_with(from, to, got, |e| match e {
+        Event::SessionDescription { ref sdp, .. } => {
+            sdps.push(sdp.clone());
+            Some(e)
         }
-    }
+        Event::IceCandidate { mid, mline_index, candidate } => {
+            let mut relays = relays.lock().unwrap();
+            // 50 ms each way, no loss until connected; a seed per relay, so they differ.
+            let config = RelayConfig::symmetric(0.0, Duration::from_millis(50)).seed(relays.len() as u64 + 1);
+            let (relay, candidate) = netsim::relay_in_front(&candidate, config).unwrap()?;
+            relays.push(relay);
+            Some(Event::IceCandidate { mid, mline_index, candidate })
+        }
+        e => Some(e),
+    });
 }
 
 struct Impaired {

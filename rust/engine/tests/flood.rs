@@ -2,18 +2,17 @@
 //! hold the sender (SCTP flow control) rather than drop or buffer without bound. Its own test
 //! binary, so the process's RSS speaks for this scenario alone.
 
-mod common;
-
+use engine::test_util;
 use engine::*;
 use std::time::{Duration, Instant};
 
 /// The process's resident memory; a failure where it cannot be read (the bound would pass
 /// unchecked).
 fn rss_bytes() -> u64 {
-    let statm = std::fs::read_to_string("/proc/self/statm").expect("/proc/self/statm: this test measures RSS (Linux)");
-    let pages: u64 = statm.split_whitespace().nth(1).and_then(|p| p.parse().ok()).expect("resident pages in /proc/self/statm");
-    assert!(pages > 0, "a resident size of 0 pages cannot be measured against");
-    pages * 4096
+    let status = procfs::process::Process::myself().and_then(|p| p.status()).expect("/proc/self/status: this test measures RSS (Linux)");
+    let kib = status.vmrss.expect("VmRSS in /proc/self/status");
+    assert!(kib > 0, "a resident size of 0 cannot be measured against");
+    kib * 1024
 }
 
 /// 200 MiB offered in 16 KiB messages to a receiver that reads nothing for the whole flood (the
@@ -22,7 +21,7 @@ fn rss_bytes() -> u64 {
 /// receiver reads.
 #[test]
 fn non_reading_receiver_holds_a_flood_in_bounded_memory() {
-    let (_a, _b, tx, rx) = common::open_pair(ChannelConfig::default());
+    let (_a, _b, tx, rx) = test_util::open_pair(ChannelConfig::default());
     let msg = vec![7u8; 16384];
     // Warm up: one round of sending and reading, so allocator pools exist before the baseline.
     for _ in 0..64 {

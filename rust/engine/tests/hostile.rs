@@ -3,15 +3,13 @@
 //! bound, and a send racing the remote's close is reported once as a warning, not as errors.
 //! Its own test binary: the last test reads the process-wide log.
 
-mod common;
-
-use common::pump;
+use engine::test_util::{self, pump};
 use engine::*;
 use std::time::{Duration, Instant};
 
 /// A pair with one negotiated channel `config` on both ends, open.
 fn open_pair(config: ChannelConfig) -> (PeerConnection, PeerConnection, DataChannel, DataChannel) {
-    common::open_pair(ChannelConfig { negotiated: true, id: Some(1), ..config })
+    test_util::open_pair(ChannelConfig { negotiated: true, id: Some(1), ..config })
 }
 
 #[test]
@@ -125,17 +123,7 @@ fn descriptions_without_ice_credentials_or_fingerprint_and_pranswers_are_refused
     let mut a = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
     a.create_data_channel("c", ChannelConfig::default()).unwrap();
     a.create_offer().unwrap();
-    let start = Instant::now();
-    let offer = loop {
-        if let Some(sdp) = a.poll_events().into_iter().find_map(|e| match e {
-            Event::SessionDescription { sdp, .. } => Some(sdp),
-            _ => None,
-        }) {
-            break sdp;
-        }
-        assert!(start.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(2));
-    };
+    let offer = test_util::wait_for_description(&a);
     let without = |prefix: &str| offer.lines().filter(|l| !l.starts_with(prefix)).map(|l| format!("{l}\r\n")).collect::<String>();
     for (attr, sdp) in [("fingerprint", without("a=fingerprint")), ("ice-ufrag", without("a=ice-ufrag")), ("ice-pwd", without("a=ice-pwd"))] {
         let mut b = PeerConnection::new(PeerConfig::default(), PeerOptions::default()).unwrap();
@@ -161,26 +149,13 @@ fn a_wrong_dtls_fingerprint_fails_the_connection() {
     let start = Instant::now();
     let mut states = Vec::new();
     while start.elapsed() < Duration::from_secs(12) {
-        for e in a.poll_events() {
-            match e {
-                Event::SessionDescription { kind, sdp } => b.set_remote_description(kind.as_str(), &sdp).unwrap(),
-                Event::IceCandidate { mid, mline_index, candidate } => b.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
-                Event::DataChannel(_) => {}
-            }
-        }
-        for e in b.poll_events() {
-            match e {
-                Event::SessionDescription { kind, sdp } => {
-                    // Flip one hex digit of B's fingerprint as A sees it.
-                    let at = sdp.find("a=fingerprint:sha-256 ").unwrap() + "a=fingerprint:sha-256 ".len();
-                    let mut bytes = sdp.into_bytes();
-                    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
-                    a.set_remote_description(kind.as_str(), &String::from_utf8(bytes).unwrap()).unwrap();
-                }
-                Event::IceCandidate { mid, mline_index, candidate } => a.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
-                Event::DataChannel(_) => {}
-            }
-        }
+        let mut ignore = Vec::new();
+        pump(&a, &mut b, &mut ignore);
+        // One hex digit of B's fingerprint flipped as A sees it.
+        test_util::pump_with(&b, &mut a, &mut ignore, |e| match e {
+            Event::SessionDescription { kind, sdp } => Some(Event::SessionDescription { kind, sdp: test_util::with_wrong_fingerprint(sdp) }),
+            e => Some(e),
+        });
         let now = (a.state(), b.state());
         if states.last() != Some(&now) {
             states.push(now);

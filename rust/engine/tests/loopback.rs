@@ -1,39 +1,12 @@
 //! Two connections in one process over 127.0.0.1: every option, state and error path of the
 //! engine, the way the Godot extension drives it (a poll loop on one thread).
 
+use engine::test_util::{pump_both, recv_wait, wait_until, WAIT};
 use engine::*;
 use std::time::{Duration, Instant};
 
-const WAIT: Duration = Duration::from_secs(15);
-
 fn peer() -> PeerConnection {
     PeerConnection::new(PeerConfig::default(), PeerOptions::default()).expect("build")
-}
-
-/// Moves descriptions and candidates between `a` and `b`; returns remote channels each got.
-fn pump(a: &mut PeerConnection, b: &mut PeerConnection, got_a: &mut Vec<DataChannel>, got_b: &mut Vec<DataChannel>) {
-    for e in a.poll_events() {
-        match e {
-            Event::SessionDescription { kind, sdp } => b.set_remote_description(kind.as_str(), &sdp).unwrap(),
-            Event::IceCandidate { mid, mline_index, candidate } => b.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
-            Event::DataChannel(ch) => got_a.push(ch),
-        }
-    }
-    for e in b.poll_events() {
-        match e {
-            Event::SessionDescription { kind, sdp } => a.set_remote_description(kind.as_str(), &sdp).unwrap(),
-            Event::IceCandidate { mid, mline_index, candidate } => a.add_ice_candidate(&mid, mline_index as i64, &candidate).unwrap(),
-            Event::DataChannel(ch) => got_b.push(ch),
-        }
-    }
-}
-
-fn wait_until(mut cond: impl FnMut() -> bool, what: &str) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(2));
-    }
 }
 
 struct Pair {
@@ -45,7 +18,7 @@ struct Pair {
 
 impl Pair {
     fn pump(&mut self) {
-        pump(&mut self.a, &mut self.b, &mut self.got_a, &mut self.got_b);
+        pump_both(&mut self.a, &mut self.b, &mut self.got_a, &mut self.got_b);
     }
     fn pump_until(&mut self, mut cond: impl FnMut(&Pair) -> bool, what: &str) {
         let start = Instant::now();
@@ -71,12 +44,6 @@ fn connected(config: ChannelConfig) -> (Pair, DataChannel) {
     wait_until(|| ch.ready_state() == ChannelState::Open, "local channel open");
     pair.pump_until(|p| p.a.state() == PeerState::Connected && p.b.state() == PeerState::Connected, "connected");
     (pair, ch)
-}
-
-fn recv_wait(ch: &DataChannel) -> Packet {
-    let mut out = None;
-    wait_until(|| { ch.publish(); out = ch.recv().ok(); out.is_some() }, "a packet");
-    out.unwrap()
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! generated and mutated inputs: none may panic (on the caller's thread or on the runtime),
 //! and every refusal carries a message of bounded length.
 
-mod common;
+use engine::test_util;
 
 use engine::*;
 use proptest::prelude::*;
@@ -190,15 +190,15 @@ fn remote_candidates_are_accepted_or_refused_with_a_reason() {
             .unwrap()
     };
     run(1500);
-    let offer = common::wait_for_description(&offerer);
+    let offer = test_util::wait_for_description(&offerer);
     answerer.borrow_mut().set_remote_description("offer", &offer).unwrap();
     run(1500);
     eprintln!("{} of 3000 candidates accepted", accepted.get());
     assert!((1..3000).contains(&accepted.get()), "the mutations reach both paths");
     // The runtime is still well: a fresh pair connects and exchanges a message.
-    let (_a, _b, ca, cb) = common::open_pair(ChannelConfig::default());
+    let (_a, _b, ca, cb) = test_util::open_pair(ChannelConfig::default());
     ca.send(b"still fine", false).unwrap();
-    assert_eq!(&common::recv_wait(&cb).data[..], b"still fine");
+    assert_eq!(&test_util::recv_wait(&cb).data[..], b"still fine");
     assert_eq!(PANICS.load(Ordering::SeqCst), 0, "a panic in the engine or webrtc-rs (see the output above)");
 }
 
@@ -207,9 +207,9 @@ fn real_descriptions() -> (String, String) {
     let (mut a, mut b) = (peer(), peer());
     let _ch = a.create_data_channel("c", ChannelConfig::default()).unwrap();
     a.create_offer().unwrap();
-    let offer = common::wait_for_description(&a);
+    let offer = test_util::wait_for_description(&a);
     b.set_remote_description("offer", &offer).unwrap();
-    let answer = common::wait_for_description(&b);
+    let answer = test_util::wait_for_description(&b);
     (offer, answer)
 }
 
@@ -277,7 +277,7 @@ fn remote_answers_are_applied_or_refused_with_a_reason() {
                 Ok(()) => {
                     // webrtc-rs applies it (signaling back to stable) or the connection fails,
                     // saying why: never a hang.
-                    common::wait_until(
+                    test_util::wait_until(
                         || pc.signaling_state() == SignalingState::Stable || pc.state() == PeerState::Failed,
                         "the answer applied or FAILED",
                     );
@@ -309,7 +309,7 @@ fn remote_offers_are_answered_or_refused_with_a_reason() {
             match pc.set_remote_description("offer", &sdp) {
                 Ok(()) => {
                     // webrtc-rs answers it or the connection fails, saying why: never a hang.
-                    common::wait_until(
+                    test_util::wait_until(
                         || {
                             let answer = pc.poll_events().into_iter().any(|e| matches!(e, Event::SessionDescription { .. }));
                             answered.set(answered.get() + answer as usize);

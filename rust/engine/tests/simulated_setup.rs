@@ -2,8 +2,7 @@
 //! recover from lost datagrams, so a pair at 10 % loss each way opens its channels. (A DTLS
 //! flight lost at the wrong moment once stranded a pair forever: vendor patch 0031.)
 
-mod common;
-use common::pump;
+use engine::test_util::pump;
 use engine::*;
 use std::time::{Duration, Instant};
 

@@ -3,9 +3,7 @@
 //! coturn is Debian's `turnserver`, taken from `WEBRTC_RS_TURNSERVER` or `PATH`: the tests are
 //! `#[ignore]`d under a plain `cargo test`; `cargo xtask test` installs coturn and runs them.
 
-mod common;
-
-use common::{pump, recv_wait, wait_until};
+use engine::test_util::{pump, recv_wait, wait_until};
 use engine::*;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -77,6 +77,16 @@ pub fn candidate_with_port(candidate: &str, port: u16) -> String {
     parts.join(" ")
 }
 
+/// Puts a relay in front of `candidate` if it is a loopback host candidate (see
+/// [`loopback_host_candidate`]): returns the relay and the candidate line that points the other
+/// peer at it. Every other candidate gives `None` (drop it, so no path avoids the relays).
+pub fn relay_in_front(candidate: &str, config: RelayConfig) -> std::io::Result<Option<(Relay, String)>> {
+    let Some(real) = loopback_host_candidate(candidate) else { return Ok(None) };
+    let relay = Relay::start(real, config)?;
+    let line = candidate_with_port(candidate, relay.port());
+    Ok(Some((relay, line)))
+}
+
 #[cfg(test)]
 mod candidate_tests {
     use super::*;

@@ -35,24 +35,29 @@ pub struct Limits {
     pub join_limit: Duration,
 }
 
+impl Limits {
+    /// The defaults (what `Limits::default()` gives): sized for the README's load.
+    pub const DEFAULT: Limits = Limits {
+        max_lobby_size: 16,
+        // Room for the README's load (20,000 clients in lobbies of 4 over two instances).
+        max_lobbies: 8192,
+        max_message_bytes: 16 * 1024,
+        burst: 200,
+        per_second: 100,
+        max_clients: 16_384,
+        heartbeat: Duration::from_secs(10),
+        idle_limit: Duration::from_secs(30),
+        send_timeout: Duration::from_secs(5),
+        // Players behind one NAT share an address: room for a LAN party or a classroom.
+        max_connections_per_address: 64,
+        max_failed_joins: 100,
+        max_unsent_bytes: 1 << 20,
+        join_limit: Duration::from_secs(10),
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_lobby_size: 16,
-            // Room for the README's load (20,000 clients in lobbies of 4 over two instances).
-            max_lobbies: 8192,
-            max_message_bytes: 16 * 1024,
-            burst: 200,
-            per_second: 100,
-            max_clients: 16_384,
-            heartbeat: Duration::from_secs(10),
-            idle_limit: Duration::from_secs(30),
-            send_timeout: Duration::from_secs(5),
-            // Players behind one NAT share an address: room for a LAN party or a classroom.
-            max_connections_per_address: 64,
-            max_failed_joins: 100,
-            max_unsent_bytes: 1 << 20,
-            join_limit: Duration::from_secs(10),
-        }
+        Self::DEFAULT
     }
 }

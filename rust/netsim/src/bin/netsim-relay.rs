@@ -32,21 +32,24 @@ struct Args {
 
 const USAGE: &str = "usage: netsim-relay --target IP:PORT [--loss PCT] [--delay-ms MS] [--loss-after-ms N] [--seed N] [--max-seconds S]";
 
-fn parse() -> Result<Args, String> {
+fn parse() -> Result<Args, lexopt::Error> {
+    use lexopt::prelude::*;
     let mut a = Args { target: SocketAddr::from(([0, 0, 0, 0], 0)), loss: 0.0, delay_ms: 0.0, loss_after_ms: None, seed: 1, max_seconds: 300 };
     let mut target = None;
-    let mut it = std::env::args().skip(1);
-    while let Some(flag) = it.next() {
-        let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
-        let bad = |e: &dyn std::fmt::Display| format!("{flag} {value}: {e}");
-        match flag.as_str() {
-            "--target" => target = Some(value.parse().map_err(|e| bad(&e))?),
-            "--loss" => a.loss = value.parse().map_err(|e| bad(&e))?,
-            "--delay-ms" => a.delay_ms = value.parse().map_err(|e| bad(&e))?,
-            "--loss-after-ms" => a.loss_after_ms = Some(value.parse().map_err(|e| bad(&e))?),
-            "--seed" => a.seed = value.parse().map_err(|e| bad(&e))?,
-            "--max-seconds" => a.max_seconds = value.parse().map_err(|e| bad(&e))?,
-            _ => return Err(format!("unknown option {flag}")),
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = parser.next()? {
+        match arg {
+            Long("target") => target = Some(parser.value()?.parse()?),
+            Long("loss") => a.loss = parser.value()?.parse()?,
+            Long("delay-ms") => a.delay_ms = parser.value()?.parse()?,
+            Long("loss-after-ms") => a.loss_after_ms = Some(parser.value()?.parse()?),
+            Long("seed") => a.seed = parser.value()?.parse()?,
+            Long("max-seconds") => a.max_seconds = parser.value()?.parse()?,
+            Long("help") | Short('h') => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            _ => return Err(arg.unexpected()),
         }
     }
     a.target = target.ok_or("--target is required")?;

@@ -10,6 +10,7 @@
 //! it, the peers of each lobby are spread over the instances. Loopback only, bounded in clients
 //! (100,000), instances (8) and time.
 
+use clap::{Parser, Subcommand};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -31,6 +32,48 @@ const CONCURRENT_LOBBIES: usize = 128;
 /// Any one message: the deadline of a single step.
 const STEP: Duration = Duration::from_secs(20);
 
+/// Starts signaling server instances on 127.0.0.1 and loads them with WebSocket clients in
+/// mesh lobbies; prints join and relay latencies, errors and each instance's memory.
+#[derive(Parser)]
+#[command(name = "webrtc-rs-signaling-load", version)]
+struct Cli {
+    /// WebSocket clients in all (1 to 100,000).
+    #[arg(long, value_name = "N", default_value_t = 20_000)]
+    clients: usize,
+    /// Server instances (1 to 8).
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    instances: usize,
+    /// Peers per lobby (2 to 16).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    lobby_size: usize,
+    /// Share lobbies through this Redis, with each lobby's peers spread over the instances.
+    #[arg(long, value_name = "URL")]
+    redis: Option<String>,
+    /// The server binary (default: webrtc-rs-signaling beside this one).
+    #[arg(long, value_name = "PATH")]
+    server: Option<std::path::PathBuf>,
+    /// Give up after this many seconds (at most 600).
+    #[arg(long = "timeout-s", value_name = "N", default_value_t = 300)]
+    timeout_s: u64,
+    #[command(subcommand)]
+    role: Option<Role>,
+}
+
+/// What this tool runs in the client processes it starts itself.
+#[derive(Subcommand)]
+enum Role {
+    /// One client process: the lobbies FIRST..END against the instances URLS.
+    #[command(hide = true)]
+    Worker { urls: String, first: usize, end: usize, lobby_size: usize, placement: Placement },
+}
+
+/// Where a lobby's peers connect: each to the lobby's instance, or spread over them (Redis).
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Placement {
+    Together,
+    Spread,
+}
+
 struct Options {
     clients: usize,
     instances: usize,
@@ -40,33 +83,12 @@ struct Options {
     timeout: Duration,
 }
 
-fn parse_args() -> Result<Options, String> {
-    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
-    let mut o = Options {
-        clients: 20_000,
-        instances: 2,
-        lobby_size: 4,
-        redis: None,
-        server: exe.with_file_name(if cfg!(windows) { "webrtc-rs-signaling.exe" } else { "webrtc-rs-signaling" }),
-        timeout: Duration::from_secs(300),
+fn options(cli: Cli) -> Result<Options, String> {
+    let server = match cli.server {
+        Some(path) => path,
+        None => std::env::current_exe().map_err(|e| e.to_string())?.with_file_name(if cfg!(windows) { "webrtc-rs-signaling.exe" } else { "webrtc-rs-signaling" }),
     };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
-        fn num(name: &str, v: String) -> Result<usize, String> {
-            v.parse().map_err(|e| format!("{name}: {e}"))
-        }
-        match arg.as_str() {
-            "--clients" => o.clients = num(&arg, value()?)?,
-            "--instances" => o.instances = num(&arg, value()?)?,
-            "--lobby-size" => o.lobby_size = num(&arg, value()?)?,
-            "--redis" => o.redis = Some(value()?),
-            "--server" => o.server = value()?.into(),
-            "--timeout-s" => o.timeout = Duration::from_secs(num(&arg, value()?)? as u64),
-            "-h" | "--help" => return Err("usage: webrtc-rs-signaling-load [--clients N] [--instances N] [--lobby-size N] [--redis URL] [--server PATH] [--timeout-s N]".into()),
-            other => return Err(format!("unknown argument '{other}' (see --help)")),
-        }
-    }
+    let o = Options { clients: cli.clients, instances: cli.instances, lobby_size: cli.lobby_size, redis: cli.redis, server, timeout: Duration::from_secs(cli.timeout_s) };
     if o.clients == 0 || o.clients > MAX_CLIENTS {
         return Err(format!("--clients: 1 to {MAX_CLIENTS}"));
     }
@@ -96,10 +118,16 @@ impl Drop for Instance {
     }
 }
 
-/// Resident memory of a process, in bytes.
+/// Resident memory of a process, in bytes (0 where it cannot be read: only Linux reports it here).
+#[cfg(not(target_os = "linux"))]
+fn rss(_pid: u32) -> u64 {
+    0
+}
+
+/// Resident memory of a process, in bytes (0 where it cannot be read).
+#[cfg(target_os = "linux")]
 fn rss(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<u64>().ok()).unwrap_or(0) * 1024
+    procfs::process::Process::new(pid as i32).and_then(|p| p.status()).ok().and_then(|s| s.vmrss).unwrap_or(0) * 1024
 }
 
 fn start(o: &Options, clients: usize, lobbies: usize) -> Result<Instance, String> {
@@ -351,7 +379,7 @@ fn run(o: Options) -> Result<bool, String> {
     for w in 0..workers {
         let (first, end) = (w * per_worker, ((w + 1) * per_worker).min(lobbies));
         let mut child = Command::new(&exe)
-            .args(["--worker", &urls.join(","), &first.to_string(), &end.to_string(), &o.lobby_size.to_string(), if spread { "spread" } else { "together" }])
+            .args(["worker", &urls.join(","), &first.to_string(), &end.to_string(), &o.lobby_size.to_string(), if spread { "spread" } else { "together" }])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .spawn()
@@ -400,12 +428,11 @@ fn run(o: Options) -> Result<bool, String> {
 }
 
 fn main() -> std::process::ExitCode {
-    let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) == Some("--worker") && args.len() == 7 {
-        let urls = args[2].split(',').map(str::to_string).collect();
-        let num = |i: usize| args[i].parse::<usize>().unwrap_or(0);
+    let cli = Cli::parse();
+    if let Some(Role::Worker { urls, first, end, lobby_size, placement }) = cli.role {
+        let urls = urls.split(',').map(str::to_string).collect();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        return match runtime.block_on(worker(urls, num(3), num(4), num(5), args[6] == "spread")) {
+        return match runtime.block_on(worker(urls, first, end, lobby_size, matches!(placement, Placement::Spread))) {
             Ok(()) => std::process::ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("client process: {e}");
@@ -413,7 +440,7 @@ fn main() -> std::process::ExitCode {
             }
         };
     }
-    let o = match parse_args() {
+    let o = match options(cli) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("{e}");

@@ -148,8 +148,8 @@ impl Drop for Redis {
 
 /// The resident memory of process `pid`, in KiB.
 pub fn rss_kib(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("a running process");
-    status.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok()).expect("VmRSS")
+    let status = procfs::process::Process::new(pid as i32).and_then(|p| p.status()).expect("a running process");
+    status.vmrss.expect("VmRSS")
 }
 
 /// A client whose socket buffers input little (`bytes`): one that stops reading stalls the

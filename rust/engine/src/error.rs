@@ -61,6 +61,16 @@ pub(crate) fn escape_controls(text: &str) -> String {
     text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
+/// `message` cut to [`MAX_MESSAGE_BYTES`] (saying so) if longer: error messages and log lines.
+pub(crate) fn cut(mut message: String) -> String {
+    if message.len() > MAX_MESSAGE_BYTES {
+        let full = message.len();
+        message.truncate(floor_char_boundary(&message, MAX_MESSAGE_BYTES));
+        message.push_str(&format!("... (message cut, {full} bytes)"));
+    }
+    message
+}
+
 fn floor_char_boundary(text: &str, at: usize) -> usize {
     (0..=at.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0)
 }
@@ -68,13 +78,7 @@ fn floor_char_boundary(text: &str, at: usize) -> usize {
 impl Error {
     /// An error of `kind`; a message longer than [`MAX_MESSAGE_BYTES`] is cut.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        let mut message = message.into();
-        if message.len() > MAX_MESSAGE_BYTES {
-            let full = message.len();
-            message.truncate(floor_char_boundary(&message, MAX_MESSAGE_BYTES));
-            message.push_str(&format!("... (message cut, {full} bytes)"));
-        }
-        Self { kind, message, cause: None, quiet: false }
+        Self { kind, message: cut(message.into()), cause: None, quiet: false }
     }
     /// Which error code this maps to.
     pub fn kind(&self) -> ErrorKind {

@@ -69,7 +69,7 @@ impl log::Log for Collector {
         }
         // Cut like error messages: webrtc-rs may quote what it was given (SDP, candidates).
         // Control characters escaped: a log line must not carry forged lines from remote input.
-        let message = crate::Error::new(crate::ErrorKind::Failed, crate::error::escape_controls(&record.args().to_string())).message().to_string();
+        let message = crate::error::cut(crate::error::escape_controls(&record.args().to_string()));
         let line = LogLine { level, target: record.target().to_string(), message };
         let mut lines = crate::lock(&self.lines);
         if lines.len() >= CAPACITY {

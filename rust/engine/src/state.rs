@@ -1,8 +1,8 @@
 //! Connection, gathering, signaling and channel states (the W3C states, numbered as the
 //! W3C lists them), and a lock-free cell to share one between the runtime (writer) and the
 //! owner's thread (reader). The connection's and a channel's states each have one
-//! transition function (`PeerState::after`, `ChannelState::after`) that every writer goes
-//! through; gathering and signaling mirror what webrtc-rs reports.
+//! transition function (their `Machine::after`) that every writer goes through; gathering
+//! and signaling mirror what webrtc-rs reports.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -43,7 +43,15 @@ state_enum!(
     ChannelState { Connecting = 0, Open = 1, Closing = 2, Closed = 3 }
 );
 
-/// What moves a connection's state: the one place its rules live ([`PeerState::after`]).
+/// A state with one transition function: every change goes through [`StateCell::apply`].
+pub(crate) trait Machine: StateValue {
+    /// What moves it.
+    type Event: Copy;
+    /// The state after `event`: the one place its rules live.
+    fn after(self, event: Self::Event) -> Self;
+}
+
+/// What moves a connection's state (its rules: `Machine for PeerState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum PeerEvent {
     /// `create_offer()`, or a first remote offer: negotiation begins.
@@ -58,12 +66,13 @@ pub(crate) enum PeerEvent {
     Close,
 }
 
-impl PeerState {
+impl Machine for PeerState {
+    type Event = PeerEvent;
     /// The state after `event`. CLOSED is final. FAILED stays FAILED until an ICE restart:
     /// webrtc-rs may still report CONNECTING or DISCONNECTED from checks that were under way
     /// (seen with wrong TURN credentials), which must not revive it; only CONNECTED (a
     /// restart that worked) or a restart does. NEW moves only when negotiation begins.
-    pub(crate) fn after(self, event: PeerEvent) -> PeerState {
+    fn after(self, event: PeerEvent) -> PeerState {
         use PeerState::*;
         match (self, event) {
             (Closed, _) | (_, PeerEvent::Close) | (_, PeerEvent::Reported(Closed)) => Closed,
@@ -79,7 +88,7 @@ impl PeerState {
     }
 }
 
-/// What moves a data channel's state: the one place its rules live ([`ChannelState::after`]).
+/// What moves a data channel's state (its rules: `Machine for ChannelState`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ChannelEvent {
     /// webrtc-rs opened it (or it was announced already open).
@@ -93,10 +102,11 @@ pub(crate) enum ChannelEvent {
     Closed,
 }
 
-impl ChannelState {
+impl Machine for ChannelState {
+    type Event = ChannelEvent;
     /// The state after `event`. CLOSED is final; a close asked for before the open wins
     /// over a late open.
-    pub(crate) fn after(self, event: ChannelEvent) -> ChannelState {
+    fn after(self, event: ChannelEvent) -> ChannelState {
         use ChannelState::*;
         match (self, event) {
             (Closed, _) | (_, ChannelEvent::Closed) => Closed,
@@ -104,26 +114,6 @@ impl ChannelState {
             (state, ChannelEvent::Opened) => state,
             (_, ChannelEvent::CloseAsked | ChannelEvent::ClosingReported) => Closing,
         }
-    }
-}
-
-/// A state with one transition function: every change goes through [`StateCell::apply`].
-pub(crate) trait Machine: StateValue {
-    type Event: Copy;
-    fn after(self, event: Self::Event) -> Self;
-}
-
-impl Machine for PeerState {
-    type Event = PeerEvent;
-    fn after(self, event: PeerEvent) -> Self {
-        PeerState::after(self, event)
-    }
-}
-
-impl Machine for ChannelState {
-    type Event = ChannelEvent;
-    fn after(self, event: ChannelEvent) -> Self {
-        ChannelState::after(self, event)
     }
 }
 

@@ -107,9 +107,7 @@ pub fn peer_config(dict: &VarDictionary, defaults: Option<engine::Simulation>) -
             config.simulate = Some(base);
         }
     }
-    if let Some(sim) = &config.simulate {
-        sim.validate()?;
-    }
+    // Checked with the rest by PeerConnection::new (PeerConfig::validate).
     Ok(config)
 }
 

@@ -95,7 +95,7 @@ async fn read_events(dc: Arc<dyn RtcDataChannel>, shared: Arc<ChannelShared>) {
                         shared.set_id(id);
                     }
                 }
-                // A close() asked for before the open wins (see `ChannelState::after`).
+                // A close() asked for before the open wins (see `Machine for ChannelState` in state.rs).
                 shared.state.apply(ChannelEvent::Opened);
                 log::info!(target: "engine::channel", "data channel '{}' open (id {})", crate::excerpt(&shared.info.label), shared.id().map_or_else(|| "unassigned".to_string(), |id| id.to_string()));
             }

@@ -17,11 +17,19 @@ func _init() -> void:
 
 func wire() -> void:
 	a.session_description_created.connect(_on_a_description)
-	b.session_description_created.connect(_on_b_description)
 	a.ice_candidate_created.connect(_on_a_candidate)
-	b.ice_candidate_created.connect(_on_b_candidate)
 	a.data_channel_received.connect(_on_a_channel)
+	_wire_b()
+
+func _wire_b() -> void:
+	b.session_description_created.connect(_on_b_description)
+	b.ice_candidate_created.connect(_on_b_candidate)
 	b.data_channel_received.connect(_on_b_channel)
+
+## Puts a new peer in b's place, wired the same way (to connect a re-initialized a again).
+func replace_b(pc: WebRTCPeerConnection) -> void:
+	b = pc
+	_wire_b()
 
 func poll() -> void:
 	if a != null:

@@ -6,6 +6,7 @@
 extends "res://tests/case.gd"
 
 const FAILED := WebRTCPeerConnection.STATE_FAILED
+const MutatingPair = preload("res://tests/mutating_pair.gd")
 
 func _reason(pc: WebRTCPeerConnection) -> String:
 	return pc.call("get_stats")["failure_reason"]
@@ -13,15 +14,13 @@ func _reason(pc: WebRTCPeerConnection) -> String:
 ## B's answer reaches A with one hex digit of its fingerprint changed: A ends FAILED with
 ## "dtls_fingerprint", and says so.
 func test_failure_reason_dtls_fingerprint() -> void:
-	var a := WebRTCPeerConnection.new()
-	var b := WebRTCPeerConnection.new()
-	a.session_description_created.connect(func(type, sdp): b.set_remote_description(type, sdp))
-	b.session_description_created.connect(func(type, sdp):
+	var p := MutatingPair.new()
+	pairs.append(p)
+	p.answer_edit = func(sdp: String) -> String:
 		var at: int = sdp.find("a=fingerprint:sha-256 ") + "a=fingerprint:sha-256 ".length()
-		var altered: String = sdp.substr(0, at) + ("B" if sdp[at] == "A" else "A") + sdp.substr(at + 1)
-		a.set_remote_description(type, altered))
-	a.ice_candidate_created.connect(func(m, i, c): b.add_ice_candidate(m, i, c))
-	b.ice_candidate_created.connect(func(m, i, c): a.add_ice_candidate(m, i, c))
+		return sdp.substr(0, at) + ("B" if sdp[at] == "A" else "A") + sdp.substr(at + 1)
+	var a := p.a
+	var b := p.b
 	a.create_data_channel("c", {})
 	check_eq(_reason(a), "", "no reason while NEW")
 	var mark := log_mark()

@@ -97,10 +97,7 @@ func test_reinitialize_while_connected() -> void:
 	check_eq(r[1].get_ready_state(), CLOSED, "the old connection's channel is closed")
 	check(await wait_until(func(): return r[2].get_ready_state() == CLOSED, 10.0), "the remote sees the old channel close")
 	# The new connection works: connect it to a new peer.
-	p.b = WebRTCPeerConnection.new()
-	p.b.session_description_created.connect(p._on_b_description)
-	p.b.ice_candidate_created.connect(p._on_b_candidate)
-	p.b.data_channel_received.connect(p._on_b_channel)
+	p.replace_b(WebRTCPeerConnection.new())
 	var ch: WebRTCDataChannel = p.a.create_data_channel("again", {})
 	p.a.create_offer()
 	check(await wait_until(func(): return ch.get_ready_state() == OPEN), "re-initialized connection connects")

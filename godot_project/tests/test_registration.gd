@@ -9,9 +9,18 @@ func test_new_gives_our_extension() -> void:
 	check(ClassDB.is_parent_class("WebRTCRsDataChannel", "WebRTCDataChannelExtension"), "channel class registered")
 	pc.close()
 
-func test_receive_buffer_setting_exists() -> void:
-	check(ProjectSettings.has_setting("network/limits/webrtc/max_channel_in_buffer_kb"), "setting defined")
-	check_eq(ProjectSettings.get_setting("network/limits/webrtc/max_channel_in_buffer_kb"), 64, "default 64 KiB")
+## The extension's own project settings (the link simulator's) are registered at load: present,
+## 0 by default (so a project that never set them simulates nothing), and shown in the editor
+## with a range. (The receive bound network/limits/webrtc/max_channel_in_buffer_kb is Godot's
+## setting; what this addon does with it is tested in test_data.gd and test_messages.gd.)
+func test_simulator_settings_are_registered() -> void:
+	var listed := {}
+	for info in ProjectSettings.get_property_list():
+		listed[info["name"]] = info
+	for name in ["network/webrtc_rs/simulate_delay_ms", "network/webrtc_rs/simulate_jitter_ms", "network/webrtc_rs/simulate_loss_percent"]:
+		check(ProjectSettings.has_setting(name), "%s defined" % name)
+		check_eq(ProjectSettings.property_get_revert(name), 0.0, "%s defaults to 0" % name)
+		check(listed.has(name) and listed[name]["hint"] == PROPERTY_HINT_RANGE, "%s shown with a range" % name)
 
 func test_constructor_leaves_a_usable_connection() -> void:
 	var pc := WebRTCPeerConnection.new()

@@ -3,8 +3,7 @@
 //! class and method that `godot --doctool --gdextension-docs` lists must have a description.
 
 /// One class of an XML class reference: its brief, its description, and its methods with
-/// their descriptions. Read with plain string search: the files are Godot's and gdext's own
-/// simple, fixed layout.
+/// their descriptions.
 #[derive(Debug, Default)]
 struct ClassDoc {
     name: String,
@@ -13,31 +12,21 @@ struct ClassDoc {
     methods: Vec<(String, String)>,
 }
 
-fn between<'a>(text: &'a str, open: &str, close: &str) -> Option<&'a str> {
-    let start = text.find(open)? + open.len();
-    let end = text[start..].find(close)? + start;
-    Some(&text[start..end])
-}
-
-fn attribute(tag: &str, name: &str) -> Option<String> {
-    between(tag, &format!("{name}=\""), "\"").map(str::to_string)
+/// The trimmed text of `node`'s first child element `tag` ("" where there is none).
+fn child_text(node: roxmltree::Node, tag: &str) -> String {
+    node.children().find(|c| c.has_tag_name(tag)).and_then(|c| c.text()).unwrap_or_default().trim().to_string()
 }
 
 fn parse(xml: &str) -> ClassDoc {
-    let class_tag = between(xml, "<class ", ">").unwrap_or_default();
-    let mut doc = ClassDoc {
-        name: attribute(class_tag, "name").unwrap_or_default(),
-        brief: between(xml, "<brief_description>", "</brief_description>").unwrap_or_default().trim().to_string(),
-        description: between(xml, "<description>", "</description>").unwrap_or_default().trim().to_string(),
-        methods: Vec::new(),
-    };
-    let methods = between(xml, "<methods>", "</methods>").unwrap_or_default();
-    for method in methods.split("<method ").skip(1) {
-        let name = attribute(method, "name").unwrap_or_default();
-        let description = between(method, "<description>", "</description>").unwrap_or_default().trim().to_string();
-        doc.methods.push((name, description));
+    let tree = roxmltree::Document::parse(xml).unwrap_or_else(|e| panic!("a class reference that is not XML: {e}"));
+    let class = tree.root_element();
+    let methods = class.children().filter(|c| c.has_tag_name("methods")).flat_map(|m| m.children().filter(|c| c.has_tag_name("method")));
+    ClassDoc {
+        name: class.attribute("name").unwrap_or_default().to_string(),
+        brief: child_text(class, "brief_description"),
+        description: child_text(class, "description"),
+        methods: methods.map(|m| (m.attribute("name").unwrap_or_default().to_string(), child_text(m, "description"))).collect(),
     }
-    doc
 }
 
 #[test]

@@ -10,7 +10,8 @@
 //! The runners are in `bench/` (`engine/`, `godot/`, `libdatachannel_bench.py`), the table and the
 //! chart in `bench/report`. Writes `target/bench/results.{json,md}` and `chart.png`, nothing else.
 
-use crate::{Result, root};
+use anyhow::{Context, Result, anyhow};
+use crate::workspace::root;
 use webrtc_rs_bench_report as report;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
@@ -25,26 +26,21 @@ const LIBDATACHANNEL_PY: &str = "libdatachannel-py==2026.1.0";
 
 fn json_line(out: &[u8], prefix: &str) -> Result<Value> {
     let text = String::from_utf8_lossy(out);
-    let line = text.lines().rev().find(|l| l.trim_start().starts_with(prefix)).ok_or_else(|| format!("no result line in:\n{text}"))?;
-    serde_json::from_str(line.trim_start().trim_start_matches(prefix).trim()).map_err(|e| e.to_string())
+    let line = text.lines().rev().find(|l| l.trim_start().starts_with(prefix)).with_context(|| format!("no result line in:\n{text}"))?;
+    Ok(serde_json::from_str(line.trim_start().trim_start_matches(prefix).trim())?)
 }
 
 fn output(mut cmd: Command, what: &str, limit: Duration) -> Result<Vec<u8>> {
     // Bounded like every other run: a stalled workload is killed, not waited on forever.
     let tmp = root().join(format!("target/bench/{}.out", what.replace(' ', "_")));
-    let file = std::fs::File::create(&tmp).map_err(|e| e.to_string())?;
-    let mut child = cmd.stdout(file).spawn().map_err(|e| format!("{what}: {e}"))?;
-    let start = std::time::Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            let out = std::fs::read(&tmp).map_err(|e| e.to_string())?;
-            return if status.success() { Ok(out) } else { Err(format!("{what} failed ({status})")) };
+    let file = std::fs::File::create(&tmp)?;
+    let mut child = cmd.stdout(file).spawn().with_context(|| what.to_string())?;
+    match crate::process::wait_for(&mut child, limit)? {
+        Some(status) => {
+            let out = std::fs::read(&tmp)?;
+            if status.success() { Ok(out) } else { Err(anyhow!("{what} failed ({status})")) }
         }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            return Err(format!("{what}: no result within {} s", limit.as_secs()));
-        }
-        std::thread::sleep(Duration::from_millis(100));
+        None => Err(anyhow!("{what}: no result within {} s", limit.as_secs())),
     }
 }
 
@@ -62,13 +58,13 @@ fn python312() -> Option<PathBuf> {
 /// Creates (once) a venv with libdatachannel-py; returns its python.
 fn libdatachannel_python() -> Result<PathBuf> {
     let venv = root().join("target/bench/venv-libdatachannel");
-    let base = python312().ok_or("libdatachannel-py needs CPython 3.12 (python3.12 on PATH or under ~/.pyenv/versions)")?;
+    let base = python312().context("libdatachannel-py needs CPython 3.12 (python3.12 on PATH or under ~/.pyenv/versions)")?;
     crate::venv::ensure(&base, &venv, &[LIBDATACHANNEL_PY], |dir| crate::venv::imports(dir, "libdatachannel"))
 }
 
 pub fn bench() -> Result<()> {
     let out_dir = root().join("target/bench");
-    std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&out_dir)?;
     let lib = crate::project::cargo_build("webrtc-rs-extension", true)?.join(crate::project::lib_name());
     crate::project::cargo_build("webrtc-rs-bench", true)?;
     // The relay of the lossy workload, as a binary for the libdatachannel runner.
@@ -86,8 +82,8 @@ pub fn bench() -> Result<()> {
             results.insert(stack.to_string(), v);
         }
         Err(e) => {
-            eprintln!("xtask bench: {stack}: {e}");
-            notes.push(format!("{stack}: {e}"));
+            eprintln!("xtask bench: {stack}: {e:#}");
+            notes.push(format!("{stack}: {e:#}"));
         }
     };
 
@@ -135,7 +131,7 @@ pub fn bench() -> Result<()> {
                 }
             }
             Ok(other) => notes.push(format!("{stack} server: not an object: {other}")),
-            Err(e) => notes.push(format!("{stack} server: {e}")),
+            Err(e) => notes.push(format!("{stack} server: {e:#}")),
         }
     }
     // The throughput workloads again, the stacks taking turns, folded into their median (the
@@ -173,7 +169,7 @@ pub fn bench() -> Result<()> {
             match output(cmd, &format!("{label} round {round}"), Duration::from_secs(300)).and_then(|o| json_line(&o, prefix)) {
                 Ok(Value::Object(m)) => got.entry(stack).or_default().extend(m),
                 Ok(other) => notes.push(format!("{stack}, round {round}: not an object: {other}")),
-                Err(e) => notes.push(format!("{stack}, round {round}: {e}")),
+                Err(e) => notes.push(format!("{stack}, round {round}: {e:#}")),
             }
         }
         for (stack, m) in got {
@@ -204,8 +200,8 @@ pub fn bench() -> Result<()> {
     }
     let table = report::markdown(&results);
     let all = json!({"results": results, "notes": notes});
-    std::fs::write(out_dir.join("results.json"), serde_json::to_string_pretty(&all).unwrap()).map_err(|e| e.to_string())?;
-    std::fs::write(root().join(TABLE), &table).map_err(|e| e.to_string())?;
+    std::fs::write(out_dir.join("results.json"), serde_json::to_string_pretty(&all).unwrap())?;
+    std::fs::write(root().join(TABLE), &table)?;
     println!("\n{table}");
     println!("written: target/bench/results.json, results.md, chart.png (`cargo xtask readme` copies the table into README.md)");
     for n in &notes {
@@ -222,28 +218,17 @@ fn loadavg() -> String {
 /// The dedicated-server workload of one stack: its server process (`make("server", port)`),
 /// then its client process a second later; the server's `SERVER_JSON` line. Both bounded.
 fn server_workload(what: &str, make: impl Fn(&str, u16) -> Command) -> Result<Value> {
-    let port = std::net::TcpListener::bind(("127.0.0.1", 0)).and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0)).and_then(|l| l.local_addr())?.port();
     let out_path = root().join(format!("target/bench/{}.out", what.replace(' ', "_")));
-    let file = std::fs::File::create(&out_path).map_err(|e| e.to_string())?;
-    let mut server = make("server", port).stdout(file).spawn().map_err(|e| format!("{what}: {e}"))?;
+    let file = std::fs::File::create(&out_path)?;
+    let mut server = make("server", port).stdout(file).spawn().with_context(|| what.to_string())?;
     std::thread::sleep(Duration::from_secs(1));
     let client = output(make("client", port), &format!("{what} client"), Duration::from_secs(180));
-    let start = std::time::Instant::now();
-    let status = loop {
-        if let Some(status) = server.try_wait().map_err(|e| e.to_string())? {
-            break Some(status);
-        }
-        if start.elapsed() > Duration::from_secs(60) {
-            let _ = server.kill();
-            let _ = server.wait();
-            break None;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let status = crate::process::wait_for(&mut server, Duration::from_secs(60))?;
     client?;
     match status {
-        Some(s) if s.success() => json_line(&std::fs::read(&out_path).map_err(|e| e.to_string())?, "SERVER_JSON "),
-        Some(s) => Err(format!("{what} failed ({s})")),
-        None => Err(format!("{what}: no result within 60 s of its client's end")),
+        Some(s) if s.success() => json_line(&std::fs::read(&out_path)?, "SERVER_JSON "),
+        Some(s) => Err(anyhow!("{what} failed ({s})")),
+        None => Err(anyhow!("{what}: no result within 60 s of its client's end")),
     }
 }

@@ -9,7 +9,7 @@
 //! which is part of the paths below, does not change under us. mingw's gcc finds its headers
 //! and libraries relative to itself, so its relocated driver needs no `--sysroot`.
 
-use crate::Result;
+use anyhow::{Context, Result, anyhow, bail};
 use crate::debian;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -85,7 +85,7 @@ impl Toolchain {
 /// The toolchain for `triple`, installing what is missing when `install`; `Err` is the reason
 /// the target cannot be built here (printed as "skipped").
 pub fn toolchain(triple: &str, install: bool) -> Result<Toolchain> {
-    let spec = SPECS.iter().find(|s| s.triple == triple).ok_or_else(|| format!("no cross toolchain known for {triple}"))?;
+    let spec = SPECS.iter().find(|s| s.triple == triple).with_context(|| format!("no cross toolchain known for {triple}"))?;
     rust_std(triple, install)?;
     let (gcc, ar, path, origin) = if let (Some(gcc), Some(ar)) = (debian::on_path(spec.gcc), debian::on_path(spec.ar)) {
         let origin = format!("{} on PATH", gcc.display());
@@ -93,12 +93,12 @@ pub fn toolchain(triple: &str, install: bool) -> Result<Toolchain> {
     } else {
         let dir = debian::cache_dir(spec.dir, &format!("WEBRTC_RS_{}_DIR", spec.dir.to_uppercase().replace('-', "_")));
         if !install && !dir.join(".installed").is_file() {
-            return Err(format!(
+            bail!(
                 "no {} on PATH (Debian: apt-get install {}); `cargo xtask package --cross` installs Debian's cross gcc privately into {}",
                 spec.gcc,
                 spec.apt,
                 dir.display()
-            ));
+            );
         }
         private_install(spec, &dir)?;
         let gcc = write_driver(spec, &dir)?;
@@ -130,17 +130,17 @@ pub fn rust_std(triple: &str, install: bool) -> Result<()> {
         return Ok(());
     }
     if !install {
-        return Err(format!("Rust's standard library for {triple} is not installed (rustup target add {triple}, or --cross)"));
+        bail!("Rust's standard library for {triple} is not installed (rustup target add {triple}, or --cross)");
     }
     let mut cmd = Command::new("rustup");
     cmd.args(["target", "add", triple]);
-    crate::run(cmd, &format!("rustup target add {triple}"))?;
-    if installed() { Ok(()) } else { Err(format!("rustup target add {triple} left no standard library")) }
+    crate::workspace::run(cmd, &format!("rustup target add {triple}"))?;
+    if installed() { Ok(()) } else { Err(anyhow!("rustup target add {triple} left no standard library")) }
 }
 
 fn private_install(spec: &Spec, dir: &Path) -> Result<()> {
     if !debian::supported() {
-        return Err(format!("{} is not on PATH, and the private install needs Debian/Ubuntu x86_64 (Debian: apt-get install {})", spec.gcc, spec.apt));
+        bail!("{} is not on PATH, and the private install needs Debian/Ubuntu x86_64 (Debian: apt-get install {})", spec.gcc, spec.apt);
     }
     if !dir.join(".installed").is_file() {
         println!("xtask: installing Debian {SUITE}'s {} into {} (private apt, the system is not touched)", spec.package, dir.display());
@@ -158,11 +158,11 @@ fn write_driver(spec: &Spec, dir: &Path) -> Result<PathBuf> {
     let text = format!("#!/bin/sh\n# Written by cargo xtask package: Debian's cross gcc from its private prefix.\nexec \"{}\" \"$@\"\n", driver.display());
     let path = dir.join(spec.gcc);
     if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-        std::fs::write(&path, &text).map_err(|e| format!("{}: {e}", path.display()))?;
+        std::fs::write(&path, &text).with_context(|| path.display().to_string())?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())?;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
         }
     }
     Ok(path)

@@ -7,7 +7,7 @@
 //! plain files a developer can read and run by hand (`bash install-debian.sh DEST PACKAGE
 //! BINARY`), and each run uses the copy of its own checkout.
 
-use crate::Result;
+use anyhow::{Context, Result, anyhow, bail};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -19,7 +19,7 @@ pub fn cache_dir(name: &str, env: &str) -> PathBuf {
     let base = std::env::var("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|_| std::env::var("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(|_| crate::root().join("target"));
+        .unwrap_or_else(|_| crate::workspace::root().join("target"));
     base.join("webrtc-rs").join(name)
 }
 
@@ -55,8 +55,8 @@ fn recipes() -> PathBuf {
 pub fn run_recipe(script: &str, args: &[&str], env: &[(&str, &str)]) -> Result<()> {
     let mut cmd = Command::new("bash");
     cmd.arg(recipes().join(script)).args(args).envs(env.iter().copied());
-    let status = cmd.status().map_err(|e| format!("bash: {e}"))?;
-    if status.success() { Ok(()) } else { Err(format!("{script} {} failed ({status})", args.join(" "))) }
+    let status = cmd.status().context("bash")?;
+    if status.success() { Ok(()) } else { Err(anyhow!("{script} {} failed ({status})", args.join(" "))) }
 }
 
 /// A program the tests run, and how to get it from Debian.
@@ -80,10 +80,10 @@ pub fn find_or_install(p: &Program) -> Result<PathBuf> {
         return Ok(found);
     }
     if !supported() {
-        return Err(format!(
+        bail!(
             "{} is not on PATH and can be installed automatically only on Debian/Ubuntu x86_64 (Debian: apt-get install {})",
             p.names[0], p.package
-        ));
+        );
     }
     let dir = cache_dir(p.dir, p.dir_env);
     let wrapper = dir.join(Path::new(p.binary).file_name().expect("binary has a file name"));

@@ -8,20 +8,12 @@
 //! `DEB_ARCH=arm64` and run with `qemu-aarch64 -L <prefix>`, which reads its ld.so and
 //! libraries from the prefix. No binfmt registration, no root.
 
-use crate::debian::{self, Program};
-use crate::{Result, godot, package, project};
+use crate::debian;
+use crate::programs::QEMU;
+use crate::{godot, project, zip_files};
+use anyhow::{Result, anyhow};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-const QEMU: Program = Program {
-    names: &["qemu-aarch64", "qemu-aarch64-static"],
-    package: "qemu-user",
-    binary: "/usr/bin/qemu-aarch64",
-    dir: "qemu-user",
-    dir_env: "WEBRTC_RS_QEMU_DIR",
-    // The package holds ~30 statically linked emulators (470 MB); one is needed.
-    env: &[("DEB_SUITE", "trixie"), ("DEB_PRUNE_FILES", "usr/bin/qemu-[!a]* usr/bin/qemu-a[!a]* usr/bin/qemu-aarch64_be")],
-};
 
 /// The whole run took 6-8 s here (Godot's start, the handshake, a packet each way, all
 /// emulated); bare_test.gd gives up after 30 s of its own, this bounds a hung start.
@@ -43,7 +35,7 @@ pub fn run_arm64(zip: &Path, dir: &Path) -> Result<()> {
     println!("\n== Linux arm64: the zip's library in Debian's arm64 Godot under qemu-user");
     let qemu = debian::find_or_install(&QEMU)?;
     let godot = godot_arm64(&qemu)?;
-    package::unzip(zip, dir)?;
+    zip_files::unzip(zip, dir)?;
     project::bare_project_files(dir)?;
     project::register_addon(dir)?;
     let start = Instant::now();
@@ -54,6 +46,6 @@ pub fn run_arm64(zip: &Path, dir: &Path) -> Result<()> {
             println!("arm64 under qemu: PASS in {took:.1} s (Godot start, connect, a packet each way)");
             Ok(())
         }
-        Err(e) => Err(format!("arm64 under qemu: {e} (after {took:.1} s)")),
+        Err(e) => Err(anyhow!("arm64 under qemu: {e:#} (after {took:.1} s)")),
     }
 }

@@ -1,13 +1,13 @@
 //! Finding Godot 4.3+ (`GODOT`, then `PATH`, then our cache), installing Debian's package into
 //! the cache with a private apt when there is none (`recipes/install-godot.sh` over
-//! `install-debian.sh`, see `debian`), and running it under a timeout: a GDScript error before `quit()` would
-//! otherwise leave Godot running forever.
+//! `install-debian.sh`, see `debian`), and running it under a timeout (`process`): a GDScript error
+//! before `quit()` would otherwise leave Godot running forever.
 
-use crate::Result;
+use anyhow::{Context, Result, anyhow, bail};
 use crate::debian::{self, on_path};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Where an installed Godot lives: `$WEBRTC_RS_GODOT_DIR`, else `~/.cache/webrtc-rs/godot`.
 fn cache_dir() -> PathBuf {
@@ -31,7 +31,7 @@ fn usable(godot: &Path) -> bool {
 pub fn find_or_install() -> Result<PathBuf> {
     if let Ok(g) = std::env::var("GODOT") {
         let g = PathBuf::from(g);
-        return if usable(&g) { Ok(g) } else { Err(format!("GODOT={} is not a working Godot 4.3+", g.display())) };
+        return if usable(&g) { Ok(g) } else { Err(anyhow!("GODOT={} is not a working Godot 4.3+", g.display())) };
     }
     for name in ["godot", "godot4"] {
         if let Some(g) = on_path(name).filter(|g| usable(g)) {
@@ -44,18 +44,18 @@ pub fn find_or_install() -> Result<PathBuf> {
         return Ok(cached);
     }
     install(&dir)?;
-    if usable(&cached) { Ok(cached) } else { Err(format!("installed Godot at {} does not run", cached.display())) }
+    if usable(&cached) { Ok(cached) } else { Err(anyhow!("installed Godot at {} does not run", cached.display())) }
 }
 
 fn install(dir: &Path) -> Result<()> {
     if !debian::supported() {
-        return Err("no Godot 4.3+ found: set GODOT=/path/to/godot (automatic install needs Debian/Ubuntu x86_64)".into());
+        bail!("no Godot 4.3+ found: set GODOT=/path/to/godot (automatic install needs Debian/Ubuntu x86_64)");
     }
     eprintln!("xtask: installing Debian's godot into {} (private apt, the system is not touched)", dir.display());
     let dest = dir.to_string_lossy();
     // The recipe that unpacks Debian's `godot` into a private prefix (never touches the system).
     debian::run_recipe("install-godot.sh", &[&dest], &[])
-        .map_err(|e| format!("installing Godot failed: {e}"))
+        .context("installing Godot failed")
 }
 
 /// Runs `godot --headless --path project -s script` and waits at most `limit`; a run that
@@ -63,25 +63,9 @@ fn install(dir: &Path) -> Result<()> {
 pub fn run_script(godot: &Path, project: &Path, script: &str, extra: &[&str], limit: Duration) -> Result<()> {
     let mut cmd = command(godot, project, script);
     cmd.args(extra);
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", godot.display()))?;
-    let status = wait_bounded(&mut child, script, limit)?;
-    if status.success() { Ok(()) } else { Err(format!("{script} exited with {status}")) }
-}
-
-/// Waits for `child` at most `limit`; one that runs longer is killed and reported as `what`.
-pub fn wait_bounded(child: &mut std::process::Child, what: &str, limit: Duration) -> Result<std::process::ExitStatus> {
-    let start = Instant::now();
-    loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            return Ok(status);
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("{what} did not finish within {}s and was killed", limit.as_secs()));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut child = cmd.spawn().with_context(|| format!("cannot start {}", godot.display()))?;
+    let status = crate::process::wait_bounded(&mut child, script, limit)?;
+    if status.success() { Ok(()) } else { Err(anyhow!("{script} exited with {status}")) }
 }
 
 /// `godot --headless --path project -s script`, with user data kept under `target/`.

@@ -8,7 +8,8 @@
 //! Linux only (`/proc`). Logs under `target/hostile/`.
 
 use crate::session::{spawn, start_signaling_with, wait_line, Said};
-use crate::{root, Result};
+use anyhow::{Context, Result, anyhow, bail};
+use crate::workspace::root;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
@@ -34,14 +35,11 @@ const MAX_CHANNELS: u64 = 512;
 /// The most remote candidates a connection takes (`engine::MAX_REMOTE_CANDIDATES`).
 const MAX_CANDIDATES: u64 = 256;
 
-/// `cargo xtask hostile [--attack NAME] [--seconds N]`.
-pub fn command(args: &[String]) -> Result<()> {
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
-    let seconds = value("--seconds").map(|s| s.parse::<u64>().map_err(|e| format!("--seconds: {e}"))).transpose()?.unwrap_or(30);
-    let only = value("--attack");
-    let attacks: Vec<&str> = ATTACKS.iter().copied().filter(|a| only.as_deref().is_none_or(|o| o == *a)).collect();
+/// `cargo xtask hostile [--attack NAME] [--seconds N]`: every attack (or `only`), `seconds` each.
+pub fn command(only: Option<&str>, seconds: u64) -> Result<()> {
+    let attacks: Vec<&str> = ATTACKS.iter().copied().filter(|a| only.is_none_or(|o| o == *a)).collect();
     if attacks.is_empty() {
-        return Err(format!("no attack named {only:?}; they are {ATTACKS:?}"));
+        bail!("no attack named {only:?}; they are {ATTACKS:?}");
     }
     let lib = match std::env::var("WEBRTC_RS_EXTENSION") {
         Ok(p) => p.into(),
@@ -54,13 +52,13 @@ pub fn command(args: &[String]) -> Result<()> {
     let godot = crate::godot::find_or_install()?;
     let (passed, failed) = run(&godot, &lib, &signaling, &attacks, seconds)?;
     println!("{passed} passed, {failed} failed");
-    if failed > 0 { Err(format!("{failed} hostile-peer attacks failed")) } else { Ok(()) }
+    if failed > 0 { Err(anyhow!("{failed} hostile-peer attacks failed")) } else { Ok(()) }
 }
 
 /// Runs `attacks` for `seconds` each; prints a PASS/FAIL line per attack; returns the counts.
 pub fn run(godot: &Path, lib: &Path, signaling: &Path, attacks: &[&str], seconds: u64) -> Result<(u32, u32)> {
     let work = root().join("target/hostile");
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&work)?;
     let project = crate::project::project_copy(&root().join("hostile/godot"), "hostile", lib)?;
     let python = crate::interop::aiortc_python()?;
     let (mut passed, mut failed) = (0, 0);
@@ -76,7 +74,7 @@ pub fn run(godot: &Path, lib: &Path, signaling: &Path, attacks: &[&str], seconds
             }
             Err(e) => {
                 failed += 1;
-                println!("FAIL hostile {attack}: {e} (logs: {})", work.display());
+                println!("FAIL hostile {attack}: {e:#} (logs: {})", work.display());
             }
         }
     }
@@ -89,19 +87,11 @@ struct Outcome {
 }
 
 /// RSS (bytes) and CPU time (seconds) of a process, from `/proc`.
-fn sample(pid: u32, ticks: f64) -> Option<(u64, f64)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let rss_kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?.trim().trim_end_matches("kB").trim().parse().ok()?;
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command (which may hold spaces): state is the 3rd, utime the 14th, stime the 15th.
-    let rest: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let utime: f64 = rest.get(11)?.parse().ok()?;
-    let stime: f64 = rest.get(12)?.parse().ok()?;
-    Some((rss_kb * 1024, (utime + stime) / ticks))
-}
-
-fn clock_ticks() -> f64 {
-    Command::new("getconf").arg("CLK_TCK").output().ok().and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok()).unwrap_or(100.0)
+fn sample(pid: u32) -> Option<(u64, f64)> {
+    let process = procfs::process::Process::new(pid as i32).ok()?;
+    let rss_kib = process.status().ok()?.vmrss?;
+    let stat = process.stat().ok()?;
+    Some((rss_kib * 1024, (stat.utime + stat.stime) as f64 / procfs::ticks_per_second() as f64))
 }
 
 /// `key=value` pairs of a RESULT / SENT line.
@@ -131,8 +121,7 @@ fn run_one(godot: &Path, project: &Path, signaling: &Path, python: &Path, work: 
     cmd.arg(root().join("hostile/attacker.py")).args(["--url", &url, "--lobby", &lobby, "--attack", attack, "--seconds", &seconds.to_string()]);
     let _attacker = spawn(cmd, &attacker_name, &tx, work)?;
     wait_line(&rx, &game_name, &["READY"], Duration::from_secs(30))?;
-    let ticks = clock_ticks();
-    let (rss_start, cpu_start) = sample(pid, ticks).ok_or("the game exited before the attack")?;
+    let (rss_start, cpu_start) = sample(pid).context("the game exited before the attack")?;
     let start = Instant::now();
     let (mut rss_peak, mut last) = (rss_start, (rss_start, cpu_start, Instant::now()));
     let (mut result, mut sent) = (None, None);
@@ -148,7 +137,7 @@ fn run_one(godot: &Path, project: &Path, signaling: &Path, python: &Path, work: 
         }
         // Sampled until the game reports (it quits right after; its exit is not the attack).
         if result.is_none() {
-            if let Some((rss, cpu)) = sample(pid, ticks) {
+            if let Some((rss, cpu)) = sample(pid) {
                 rss_peak = rss_peak.max(rss);
                 last = (rss, cpu, Instant::now());
             }

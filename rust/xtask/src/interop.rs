@@ -7,13 +7,15 @@
 //! (Firefox in a fresh profile with `interop/firefox_user.js`); and a real STUN/TURN server,
 //! Debian's coturn, started here on 127.0.0.1 (`interop/godot/turn_test.gd`).
 //! Chromium, Firefox and coturn come from `PATH`, else from Debian's archive into a private cache
-//! folder (`debian`); aiortc from PyPI into a venv under `target/`. Writes the logs and the
+//! folder (`debian`, `programs`); aiortc from PyPI into a venv under `target/`. Writes the logs and the
 //! table of the checks under `target/interop/`, nothing else (`cargo xtask readme` copies the
 //! table into README.md).
 
-use crate::debian::{self, Program};
+use crate::debian;
+use crate::programs::{CHROMIUM, COTURN, FIREFOX};
 use crate::session::{Said, spawn, start_signaling, wait_line};
-use crate::{Result, root};
+use anyhow::{Context, Result, anyhow, bail};
+use crate::workspace::root;
 use std::collections::HashSet;
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
@@ -25,84 +27,6 @@ use std::time::{Duration, Instant};
 pub const TABLE: &str = "target/interop/table.md";
 
 const AIORTC: &[&str] = &["aiortc==1.16.0", "websockets==17.4"];
-
-/// Debian's chromium, whose real binary (resources beside it) re-executes itself through
-/// `/proc/self/exe`, which the recipe's relocation keeps working. Left out: what headless
-/// Chromium never loads (the GTK stack and its image loaders, icon themes and schemas, X11
-/// tools, systemd/D-Bus/PAM, Mesa's GL drivers: Chromium renders with its own SwiftShader),
-/// and the Vulkan validation layer. Measured on forky's 156: 157 MB download, 433 MB on disk
-/// (the full closure: 242 MB, 838 MB). A library still missing makes the recipe install the
-/// full closure instead.
-const CHROMIUM: Program = Program {
-    names: &["chromium", "chromium-browser"],
-    package: "chromium",
-    binary: "/usr/lib/chromium/chromium",
-    dir: "chromium",
-    dir_env: "WEBRTC_RS_CHROMIUM_DIR",
-    env: &[
-        (
-            "DEB_PRUNE_MORE",
-            "systemd|systemd-sysv|libsystemd-shared|init-system-helpers|libpam-.*|libpam0g|dbus|dbus-.*|bubblewrap\
-             |procps|libproc2-[0-9]+|libncursesw6|glycin-.*|libglycin-.*|librsvg2-.*|libheif.*|libde265-.*|libjxl.*\
-             |libhwy.*|adwaita-icon-theme|hicolor-icon-theme|gtk-update-icon-cache|libgtk-3-.*|gsettings-desktop-schemas\
-             |dconf-.*|libdconf1|user-session-migration|libcloudproviders0|libcolord2|libgdk-pixbuf.*|shared-mime-info\
-             |xkb-data|x11-utils|xdg-utils|libxaw7|libxmu6|libxmuu1|libxpm4|libxt6t64|libsm6|libice6|x11-common\
-             |libxkbfile1|libxft2|libxtst6|libxv1|libxxf86dga1|libxxf86vm1|libgl1-mesa-dri|libglx-mesa0|libglx0|libgl1\
-             |libglvnd0|libxcb-glx0|libepoxy0|libwayland-cursor0|libwayland-egl1|libxcursor1|libxinerama1|libvulkan1\
-             |libcrypt1|libaudit.*|libcap-ng0|libdb5\\.3t64|libapparmor1|libseccomp2|libc-gconv-modules-extra",
-        ),
-        ("DEB_PRUNE_FILES", "usr/lib/chromium/libVkLayer_khronos_validation.so*"),
-        // The prefix's fonts and GLib modules, not whatever the host has (or lacks).
-        ("DEB_FONTCONFIG", "1"),
-        (
-            "DEB_WRAPPER_PRELUDE",
-            "# GLib modules of the prefix only.\n\
-             : \"${GIO_MODULE_DIR:=@DEST@/root/usr/lib/x86_64-linux-gnu/gio/modules}\"\n\
-             export GIO_MODULE_DIR",
-        ),
-    ],
-};
-
-/// Debian's firefox-esr: its real binary, in a directory of its own (libxul.so and the helpers
-/// it starts beside it). Headless Firefox still loads GTK (and gdk-pixbuf its libglycin; the
-/// sandbox libseccomp), so only what it never loads is left out: systemd/D-Bus/PAM, bubblewrap
-/// and procps, the glycin image loaders and the codecs only they use. Measured on forky's
-/// 153.5.1esr: 117 of 155 packages, 412 MB on disk (the full closure: 473 MB). A library still
-/// missing makes the recipe install the full closure instead.
-const FIREFOX: Program = Program {
-    names: &["firefox-esr", "firefox"],
-    package: "firefox-esr",
-    binary: "/usr/lib/firefox-esr/firefox-esr",
-    dir: "firefox-esr",
-    dir_env: "WEBRTC_RS_FIREFOX_DIR",
-    env: &[
-        (
-            "DEB_PRUNE_MORE",
-            "systemd|systemd-sysv|libsystemd-shared|init-system-helpers|libpam-.*|libpam0g|dbus|dbus-.*|bubblewrap\
-             |procps|libproc2-[0-9]+|libncursesw6|glycin-.*|librsvg2-.*|libheif.*|libde265-.*|libjxl.*\
-             |libhwy.*|user-session-migration|libcrypt1|libaudit.*|libcap-ng0|libdb5\\.3t64|libapparmor1",
-        ),
-        // The prefix's fonts and GLib modules, not whatever the host has (or lacks).
-        ("DEB_FONTCONFIG", "1"),
-        (
-            "DEB_WRAPPER_PRELUDE",
-            "# GLib modules of the prefix only.\n\
-             : \"${GIO_MODULE_DIR:=@DEST@/root/usr/lib/x86_64-linux-gnu/gio/modules}\"\n\
-             export GIO_MODULE_DIR",
-        ),
-    ],
-};
-
-/// Debian's coturn: its `turnserver`. Left out: systemd and the command-line clients
-/// (sqlite3, telnet) the package depends on. 13 MB download, 37 MB on disk.
-pub(crate) const COTURN: Program = Program {
-    names: &["turnserver"],
-    package: "coturn",
-    binary: "/usr/bin/turnserver",
-    dir: "coturn",
-    dir_env: "WEBRTC_RS_COTURN_DIR",
-    env: &[("DEB_PRUNE_MORE", "systemd|libsystemd-shared|sqlite3|telnet|inetutils-telnet|libreadline8t64|readline-common")],
-};
 
 /// A venv with aiortc, created once under `target/interop`.
 pub(crate) fn aiortc_python() -> Result<PathBuf> {
@@ -122,7 +46,7 @@ pub struct Check {
 /// `interop/godot`; returns the checks and the problems.
 pub fn run_all(godot: &Path, lib: &Path, signaling: &Path) -> Result<(Vec<Check>, Vec<String>)> {
     let work = root().join("target/interop");
-    std::fs::create_dir_all(&work).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&work)?;
     let project = crate::project::project_copy(&root().join("interop/godot"), "interop", lib)?;
     let python = aiortc_python()?;
     let (tx, rx) = mpsc::channel();
@@ -130,8 +54,8 @@ pub fn run_all(godot: &Path, lib: &Path, signaling: &Path) -> Result<(Vec<Check>
     let mut checks = Vec::new();
     let mut problems = Vec::new();
     let mut ended = HashSet::new();
-    let chromium = debian::find_or_install(&CHROMIUM).map_err(|e| problems.push(format!("chromium: {e}"))).ok();
-    let firefox = debian::find_or_install(&FIREFOX).map_err(|e| problems.push(format!("firefox: {e}"))).ok();
+    let chromium = debian::find_or_install(&CHROMIUM).map_err(|e| problems.push(format!("chromium: {e:#}"))).ok();
+    let firefox = debian::find_or_install(&FIREFOX).map_err(|e| problems.push(format!("firefox: {e:#}"))).ok();
     for stack in ["aiortc", "chromium", "firefox"] {
         for (role, other) in [("offer", "answer"), ("answer", "offer")] {
             let name = format!("godot-{stack}-{role}");
@@ -141,7 +65,7 @@ pub fn run_all(godot: &Path, lib: &Path, signaling: &Path) -> Result<(Vec<Check>
             let lobby = match wait_line(&rx, &name, &["LOBBY "], Duration::from_secs(30)) {
                 Ok(l) => l.split_whitespace().nth(1).unwrap_or("").to_string(),
                 Err(e) => {
-                    problems.push(format!("{stack}/{role}: {e}"));
+                    problems.push(format!("{stack}/{role}: {e:#}"));
                     continue;
                 }
             };
@@ -168,8 +92,8 @@ pub fn run_all(godot: &Path, lib: &Path, signaling: &Path) -> Result<(Vec<Check>
                 ("firefox", _, Some(browser)) => {
                     // A fresh profile holding only our preferences (`interop/firefox_user.js`).
                     let _ = std::fs::remove_dir_all(&profile);
-                    std::fs::create_dir_all(&profile).map_err(|e| e.to_string())?;
-                    std::fs::copy(root().join("interop/firefox_user.js"), profile.join("user.js")).map_err(|e| format!("firefox_user.js: {e}"))?;
+                    std::fs::create_dir_all(&profile)?;
+                    std::fs::copy(root().join("interop/firefox_user.js"), profile.join("user.js")).context("firefox_user.js")?;
                     let mut cmd = Command::new(browser);
                     cmd.args(["--headless", "--no-remote", "--profile"]).arg(&profile).arg(page);
                     cmd
@@ -180,7 +104,7 @@ pub fn run_all(godot: &Path, lib: &Path, signaling: &Path) -> Result<(Vec<Check>
             let mut peer = spawn(peer_cmd, &peer_name, &tx, &work)?;
             let godot_ended = read_until_end(&rx, &name, Duration::from_secs(120), &mut ended, |line| checks.extend(check(line)));
             // Its output is closed: it has exited (or is exiting), so this returns at once.
-            let godot_status = if godot_ended { Some(godot_proc.child.wait().map_err(|e| e.to_string())?) } else { None };
+            let godot_status = if godot_ended { Some(godot_proc.child.wait()?) } else { None };
             match godot_status {
                 Some(s) if s.success() => {}
                 Some(s) => problems.push(format!("{stack}, Godot {role}: exited with {s} (logs: {})", work.display())),
@@ -200,9 +124,9 @@ pub fn run_all(godot: &Path, lib: &Path, signaling: &Path) -> Result<(Vec<Check>
     }
     match run_turn(godot, &project, &work, &tx, &rx, &mut ended) {
         Ok(mut c) => checks.append(&mut c),
-        Err(e) => problems.push(format!("coturn: {e}")),
+        Err(e) => problems.push(format!("coturn: {e:#}")),
     }
-    std::fs::write(root().join(TABLE), table(&checks)).map_err(|e| e.to_string())?;
+    std::fs::write(root().join(TABLE), table(&checks))?;
     Ok((checks, problems))
 }
 
@@ -264,16 +188,16 @@ fn cell(checks: &[Check], stack: &str, role: &str, what: &str) -> &'static str {
 
 /// A UDP port free on 127.0.0.1 right now.
 fn free_udp_port() -> Result<u16> {
-    let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    Ok(sock.local_addr().map_err(|e| e.to_string())?.port())
+    let sock = UdpSocket::bind("127.0.0.1:0")?;
+    Ok(sock.local_addr()?.port())
 }
 
 /// Waits until a STUN server answers a Binding request on 127.0.0.1:`port` (RFC 8489: no
 /// credentials needed), asking again every 100 ms, for at most `limit`.
 fn wait_stun(port: u16, limit: Duration) -> Result<()> {
-    let sock = UdpSocket::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-    sock.connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    sock.set_read_timeout(Some(Duration::from_millis(100))).map_err(|e| e.to_string())?;
+    let sock = UdpSocket::bind("127.0.0.1:0")?;
+    sock.connect(("127.0.0.1", port))?;
+    sock.set_read_timeout(Some(Duration::from_millis(100)))?;
     // Type Binding request, no attributes, the magic cookie, a transaction id.
     let mut request = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
     request.extend_from_slice(&std::process::id().to_be_bytes());
@@ -290,14 +214,14 @@ fn wait_stun(port: u16, limit: Duration) -> Result<()> {
             }
         }
     }
-    Err(format!("no STUN answer on 127.0.0.1:{port} within {} s", limit.as_secs()))
+    Err(anyhow!("no STUN answer on 127.0.0.1:{port} within {} s", limit.as_secs()))
 }
 
 /// coturn with a user on 127.0.0.1, and the Godot TURN/STUN checks against it.
 fn run_turn(godot: &Path, project: &Path, work: &Path, tx: &mpsc::Sender<Said>, rx: &mpsc::Receiver<Said>, ended: &mut HashSet<String>) -> Result<Vec<Check>> {
     let turnserver = debian::find_or_install(&COTURN)?;
     // coturn 4.7+ starts neither DTLS nor its CLI unless asked, and dropped `--no-dtls`.
-    let help = Command::new(&turnserver).arg("-h").output().map_err(|e| format!("{}: {e}", turnserver.display()))?;
+    let help = Command::new(&turnserver).arg("-h").output().with_context(|| turnserver.display().to_string())?;
     let help = String::from_utf8_lossy(&help.stdout).into_owned() + &String::from_utf8_lossy(&help.stderr);
     let has = |flag: &str| help.lines().any(|l| l.split_whitespace().next() == Some(flag));
     let port = free_udp_port()?;
@@ -324,11 +248,11 @@ fn run_turn(godot: &Path, project: &Path, work: &Path, tx: &mpsc::Sender<Said>, 
     let mut proc_ = spawn(cmd, "godot-turn", tx, work)?;
     let mut checks = Vec::new();
     if !read_until_end(rx, "godot-turn", Duration::from_secs(150), ended, |line| checks.extend(check(line))) {
-        return Err("turn_test.gd did not finish within 150 s".into());
+        bail!("turn_test.gd did not finish within 150 s");
     }
-    match proc_.child.wait().map_err(|e| e.to_string())? {
+    match proc_.child.wait()? {
         status if status.success() => Ok(checks),
-        status => Err(format!("turn_test.gd exited with {status}; checks so far: {}", checks.len())),
+        status => Err(anyhow!("turn_test.gd exited with {status}; checks so far: {}", checks.len())),
     }
 }
 
@@ -336,13 +260,13 @@ fn run_turn(godot: &Path, project: &Path, work: &Path, tx: &mpsc::Sender<Said>, 
 /// into `dir`; returns the CA file's path.
 fn tls_files(dir: &Path) -> Result<PathBuf> {
     use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
-    let fail = |e: rcgen::Error| format!("making the TURN test certificate: {e}");
-    let mut params = CertificateParams::new(Vec::<String>::new()).map_err(fail)?;
+    let fail = "making the TURN test certificate";
+    let mut params = CertificateParams::new(Vec::<String>::new()).context(fail)?;
     params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().map_err(fail)?).map_err(fail)?;
-    let key = KeyPair::generate().map_err(fail)?;
-    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()]).map_err(fail)?.signed_by(&key, &ca).map_err(fail)?;
-    let write = |name: &str, text: String| std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"));
+    let ca = CertifiedIssuer::self_signed(params, KeyPair::generate().context(fail)?).context(fail)?;
+    let key = KeyPair::generate().context(fail)?;
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()]).context(fail)?.signed_by(&key, &ca).context(fail)?;
+    let write = |name: &str, text: String| std::fs::write(dir.join(name), text).with_context(|| name.to_string());
     write("turn-cert.pem", cert.pem())?;
     write("turn-key.pem", key.serialize_pem())?;
     write("turn-ca.pem", ca.pem())?;

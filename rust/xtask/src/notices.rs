@@ -4,7 +4,10 @@
 //! exactly the crates `Cargo.lock` links into the library on the release's platforms, so a
 //! dependency change without new notices fails.
 
-use crate::{cargo, root, run, Result};
+use anyhow::Result;
+#[cfg(test)]
+use anyhow::{Context, bail};
+use crate::workspace::{cargo, root, run};
 #[cfg(test)]
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -60,9 +63,9 @@ fn linked(target: &str) -> Result<BTreeSet<String>> {
     let out = cargo()
         .args(["tree", "--locked", "-p", "webrtc-rs-extension", "-e", "normal", "--prefix", "none", "-f", "{p}", "--target", target])
         .output()
-        .map_err(|e| format!("cargo tree: {e}"))?;
+        .context("cargo tree")?;
     if !out.status.success() {
-        return Err(format!("cargo tree failed: {}", String::from_utf8_lossy(&out.stderr)));
+        bail!("cargo tree failed: {}", String::from_utf8_lossy(&out.stderr));
     }
     Ok(String::from_utf8_lossy(&out.stdout)
         .lines()

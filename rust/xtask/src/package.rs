@@ -9,8 +9,10 @@
 //! Godot under qemu-user (`emulated`).
 
 use crate::project::{cargo_build, target_dir};
-use crate::{Result, cargo, cross, emulated, root, run, zig};
-use std::io::Write;
+use crate::workspace::{cargo, root, run};
+use crate::zip_files::write_zip;
+use crate::{cross, emulated, zig};
+use anyhow::{Context, Result, anyhow, bail};
 use std::path::{Path, PathBuf};
 
 /// A library this command can build, and its file name in the addon's `bin/` (the one the
@@ -37,12 +39,8 @@ const ADDON_FILES: &[&str] = &["plugin.cfg", "LICENSE", "THIRD_PARTY_NOTICES.md"
 
 const GDEXTENSION: &str = "webrtc_rs.gdextension";
 
-pub fn package(args: &[String]) -> Result<()> {
-    let install = args.iter().any(|a| a == "--cross");
-    let run_arm64 = args.iter().any(|a| a == "--run-arm64");
-    if let Some(other) = args.iter().find(|a| !["--cross", "--run-arm64"].contains(&a.as_str())) {
-        return Err(format!("package: unknown option {other} (options: --cross, --run-arm64)"));
-    }
+/// `cargo xtask package [--cross] [--run-arm64]`: `install` is `--cross`.
+pub fn package(install: bool, run_arm64: bool) -> Result<()> {
     let version = env!("CARGO_PKG_VERSION");
     let host = host_triple()?;
 
@@ -53,7 +51,7 @@ pub fn package(args: &[String]) -> Result<()> {
     for t in TARGETS {
         if t.zig {
             if let Err(why) = cross::rust_std(t.triple, install) {
-                skipped.push((t.platform.to_string(), t.file.to_string(), why));
+                skipped.push((t.platform.to_string(), t.file.to_string(), format!("{why:#}")));
                 continue;
             }
             if zigbuild.is_none() {
@@ -65,7 +63,7 @@ pub fn package(args: &[String]) -> Result<()> {
             let lib = target_dir().join(t.triple).join("release").join(t.built);
             let (major, minor) = zig::glibc_floor(&lib)?;
             if (major, minor) > zig::glibc_target() {
-                return Err(format!("{} needs glibc {major}.{minor}, above the {} it was built for", lib.display(), zig::GLIBC));
+                bail!("{} needs glibc {major}.{minor}, above the {} it was built for", lib.display(), zig::GLIBC);
             }
             built.push((t, lib, format!("{}, needs GLIBC_{major}.{minor} at most (cargo-zigbuild)", t.triple)));
             continue;
@@ -78,7 +76,7 @@ pub fn package(args: &[String]) -> Result<()> {
         let toolchain = if host == "x86_64-unknown-linux-gnu" {
             cross::toolchain(t.triple, install)
         } else {
-            Err(format!("cross builds are set up for a Linux x86_64 host only (this is {host})"))
+            Err(anyhow!("cross builds are set up for a Linux x86_64 host only (this is {host})"))
         };
         match toolchain {
             Ok(toolchain) => {
@@ -90,7 +88,7 @@ pub fn package(args: &[String]) -> Result<()> {
                 let lib = target_dir().join(t.triple).join("release").join(t.built);
                 built.push((t, lib, format!("{}, {}", t.triple, toolchain.origin)));
             }
-            Err(why) => skipped.push((t.platform.to_string(), t.file.to_string(), why)),
+            Err(why) => skipped.push((t.platform.to_string(), t.file.to_string(), format!("{why:#}"))),
         }
     }
 
@@ -99,7 +97,7 @@ pub fn package(args: &[String]) -> Result<()> {
     let staging = out.join("addons");
     let _ = std::fs::remove_dir_all(&staging);
     let addon = staging.join("webrtc_rs");
-    std::fs::create_dir_all(addon.join("bin")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(addon.join("bin"))?;
     for file in addon_files()? {
         let name = if file.ends_with("README.md") { "README.md".into() } else { file.file_name().expect("file name").to_owned() };
         copy(&file, &addon.join(name))?;
@@ -107,10 +105,10 @@ pub fn package(args: &[String]) -> Result<()> {
     for (t, lib, _) in &built {
         copy(lib, &addon.join("bin").join(t.file))?;
     }
-    let named = gdextension_libraries(&std::fs::read_to_string(addon.join(GDEXTENSION)).map_err(|e| e.to_string())?);
+    let named = gdextension_libraries(&std::fs::read_to_string(addon.join(GDEXTENSION))?);
     for t in TARGETS {
         if !named.iter().any(|(_, file)| file == t.file) {
-            return Err(format!("{GDEXTENSION} does not name bin/{} ({})", t.file, t.platform));
+            bail!("{GDEXTENSION} does not name bin/{} ({})", t.file, t.platform);
         }
     }
     // The .gdextension's other libraries come from release.yml only.
@@ -150,7 +148,7 @@ pub fn package(args: &[String]) -> Result<()> {
 
     if run_arm64 {
         if !built.iter().any(|(t, ..)| t.triple == "aarch64-unknown-linux-gnu") {
-            return Err("--run-arm64: the arm64 library was not built (see above; --cross installs the toolchain)".into());
+            bail!("--run-arm64: the arm64 library was not built (see above; --cross installs the toolchain)");
         }
         emulated::run_arm64(&zip_path, &out.join("arm64-run"))?;
     }
@@ -159,11 +157,11 @@ pub fn package(args: &[String]) -> Result<()> {
 
 /// The target this machine builds for without `--target`.
 fn host_triple() -> Result<String> {
-    let out = std::process::Command::new("rustc").arg("-vV").output().map_err(|e| format!("rustc -vV: {e}"))?;
+    let out = std::process::Command::new("rustc").arg("-vV").output().context("rustc -vV")?;
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
-        .ok_or_else(|| "rustc -vV names no host".to_string())
+        .context("rustc -vV names no host")
 }
 
 /// The files of the zip other than libraries: the addon's `.gd`, `.gdextension` and
@@ -171,8 +169,8 @@ fn host_triple() -> Result<String> {
 fn addon_files() -> Result<Vec<PathBuf>> {
     let dir = root().join("addons/webrtc_rs");
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
-        let path = entry.map_err(|e| e.to_string())?.path();
+    for entry in std::fs::read_dir(&dir).with_context(|| dir.display().to_string())? {
+        let path = entry?.path();
         if path.is_file() && path.extension().is_some_and(|e| e == "gd" || e == "gdextension") {
             files.push(path);
         }
@@ -180,7 +178,7 @@ fn addon_files() -> Result<Vec<PathBuf>> {
     for name in ADDON_FILES {
         let path = dir.join(name);
         if !path.is_file() {
-            return Err(format!("{} is missing", path.display()));
+            bail!("{} is missing", path.display());
         }
         files.push(path);
     }
@@ -221,52 +219,7 @@ fn gdextension_libraries(text: &str) -> Vec<(String, String)> {
 }
 
 fn copy(from: &Path, to: &Path) -> Result<()> {
-    std::fs::copy(from, to).map(|_| ()).map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
-}
-
-/// Zips `dir` (its folder named `addons/...` inside) into `zip`, deflated, in name order with
-/// a fixed date, so that the same files give the same zip. Returns `(name, size)` of each file.
-fn write_zip(dir: &Path, zip: &Path) -> Result<Vec<(String, u64)>> {
-    use zip::write::SimpleFileOptions;
-    let base = dir.parent().expect("staging folder has a parent");
-    let mut paths = Vec::new();
-    walk(dir, &mut paths)?;
-    paths.sort();
-    let file = std::fs::File::create(zip).map_err(|e| format!("{}: {e}", zip.display()))?;
-    let mut writer = zip::ZipWriter::new(file);
-    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-    let mut listing = Vec::new();
-    for path in paths {
-        let name = path.strip_prefix(base).expect("under the base").to_string_lossy().replace('\\', "/");
-        if path.is_dir() {
-            writer.add_directory(format!("{name}/"), options.unix_permissions(0o755)).map_err(|e| e.to_string())?;
-            continue;
-        }
-        let data = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        writer.start_file(name.as_str(), options.unix_permissions(0o644)).map_err(|e| e.to_string())?;
-        writer.write_all(&data).map_err(|e| e.to_string())?;
-        listing.push((name, data.len() as u64));
-    }
-    writer.finish().map_err(|e| format!("{}: {e}", zip.display()))?;
-    Ok(listing)
-}
-
-/// `dir` and everything under it.
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    out.push(dir.to_path_buf());
-    for entry in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
-        let path = entry.map_err(|e| e.to_string())?.path();
-        if path.is_dir() { walk(&path, out)? } else { out.push(path) }
-    }
-    Ok(())
-}
-
-/// Unpacks `zip` into `dest` (which it replaces).
-pub fn unzip(zip: &Path, dest: &Path) -> Result<()> {
-    let _ = std::fs::remove_dir_all(dest);
-    let file = std::fs::File::open(zip).map_err(|e| format!("{}: {e}", zip.display()))?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| format!("{}: {e}", zip.display()))?;
-    archive.extract(dest).map_err(|e| format!("unzip {}: {e}", zip.display()))
+    std::fs::copy(from, to).map(|_| ()).with_context(|| format!("copy {} -> {}", from.display(), to.display()))
 }
 
 #[cfg(test)]
@@ -382,28 +335,5 @@ mod tests {
         }
         expected.sort();
         assert_eq!(listed, expected);
-    }
-
-    /// What goes into the zip comes out of it, under `addons/`, and zipping twice gives the
-    /// same bytes.
-    #[test]
-    fn the_zip_round_trips_and_is_reproducible() {
-        let tmp = target_dir().join("xtask-test-zip");
-        let _ = std::fs::remove_dir_all(&tmp);
-        let addon = tmp.join("stage/addons/webrtc_rs");
-        std::fs::create_dir_all(addon.join("bin")).unwrap();
-        std::fs::write(addon.join("a.gd"), "extends Node\n".repeat(100)).unwrap();
-        std::fs::write(addon.join("bin/lib.so"), (0..=255u8).cycle().take(10_000).collect::<Vec<_>>()).unwrap();
-        let listing = write_zip(&tmp.join("stage/addons"), &tmp.join("one.zip")).unwrap();
-        assert_eq!(listing, vec![("addons/webrtc_rs/a.gd".to_string(), 1300), ("addons/webrtc_rs/bin/lib.so".to_string(), 10_000)]);
-        // Another modification time must not show in the zip.
-        let later = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(2_000_000_000);
-        std::fs::File::options().write(true).open(addon.join("a.gd")).unwrap().set_modified(later).unwrap();
-        write_zip(&tmp.join("stage/addons"), &tmp.join("two.zip")).unwrap();
-        assert_eq!(std::fs::read(tmp.join("one.zip")).unwrap(), std::fs::read(tmp.join("two.zip")).unwrap());
-        unzip(&tmp.join("one.zip"), &tmp.join("out")).unwrap();
-        assert_eq!(std::fs::read(tmp.join("out/addons/webrtc_rs/bin/lib.so")).unwrap(), std::fs::read(addon.join("bin/lib.so")).unwrap());
-        assert_eq!(std::fs::read_to_string(tmp.join("out/addons/webrtc_rs/a.gd")).unwrap(), "extends Node\n".repeat(100));
-        std::fs::remove_dir_all(&tmp).unwrap();
     }
 }

@@ -2,7 +2,8 @@
 //! loads it: the library under `bin/`, and `.godot/extension_list.cfg` listing the
 //! `.gdextension` (a fresh project loads extensions only if that file names them).
 
-use crate::{Result, cargo, root, run};
+use anyhow::{Context, Result};
+use crate::workspace::{cargo, root, run};
 use std::path::{Path, PathBuf};
 
 const GDEXTENSION: &str = "res://addons/webrtc_rs/webrtc_rs.gdextension";
@@ -52,7 +53,7 @@ pub fn build_library(release: bool) -> Result<PathBuf> {
 pub fn build_extension(release: bool) -> Result<PathBuf> {
     let built = build_library(release)?;
     let dest = root().join("addons/webrtc_rs/bin").join(addon_lib_path());
-    std::fs::create_dir_all(dest.parent().expect("bin folder")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dest.parent().expect("bin folder"))?;
     copy(&built, &dest)?;
     Ok(dest)
 }
@@ -66,7 +67,7 @@ pub fn build_signaling(release: bool) -> Result<PathBuf> {
 fn copy(from: &Path, to: &Path) -> Result<()> {
     // Replace rather than overwrite: a running Godot may have the old file mapped.
     let _ = std::fs::remove_file(to);
-    std::fs::copy(from, to).map(|_| ()).map_err(|e| format!("copy {} -> {}: {e}", from.display(), to.display()))
+    std::fs::copy(from, to).map(|_| ()).with_context(|| format!("copy {} -> {}", from.display(), to.display()))
 }
 
 /// A copy of the repository's Godot project `src` (e.g. `godot_project`) under
@@ -82,17 +83,17 @@ pub fn project_copy(src: &Path, name: &str, lib: &Path) -> Result<PathBuf> {
 /// Copies the files of `src` into `dest`, recursively, without the `.godot/` cache and the
 /// `addons/` a developer may have laid there.
 fn mirror(src: &Path, dest: &Path) -> Result<()> {
-    std::fs::create_dir_all(dest).map_err(|e| format!("{}: {e}", dest.display()))?;
-    for entry in std::fs::read_dir(src).map_err(|e| format!("{}: {e}", src.display()))? {
-        let entry = entry.map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dest).with_context(|| dest.display().to_string())?;
+    for entry in std::fs::read_dir(src).with_context(|| src.display().to_string())? {
+        let entry = entry?;
         let name = entry.file_name();
-        let kind = entry.file_type().map_err(|e| e.to_string())?;
+        let kind = entry.file_type()?;
         if kind.is_dir() {
             if name != ".godot" && name != "addons" {
                 mirror(&entry.path(), &dest.join(&name))?;
             }
         } else if kind.is_file() {
-            std::fs::copy(entry.path(), dest.join(&name)).map_err(|e| format!("copy {}: {e}", entry.path().display()))?;
+            std::fs::copy(entry.path(), dest.join(&name)).with_context(|| format!("copy {}", entry.path().display()))?;
         }
     }
     Ok(())
@@ -102,15 +103,15 @@ fn mirror(src: &Path, dest: &Path) -> Result<()> {
 pub fn install_addon(lib: &Path, project: &Path) -> Result<()> {
     let src = root().join("addons/webrtc_rs");
     let dest = project.join("addons/webrtc_rs");
-    std::fs::create_dir_all(dest.join("bin")).map_err(|e| e.to_string())?;
-    for entry in std::fs::read_dir(&src).map_err(|e| e.to_string())? {
-        let entry = entry.map_err(|e| e.to_string())?;
-        if entry.file_type().map_err(|e| e.to_string())?.is_file() {
+    std::fs::create_dir_all(dest.join("bin"))?;
+    for entry in std::fs::read_dir(&src)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
             copy(&entry.path(), &dest.join(entry.file_name()))?;
         }
     }
     let lib_dest = dest.join("bin").join(addon_lib_path());
-    std::fs::create_dir_all(lib_dest.parent().expect("bin folder")).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(lib_dest.parent().expect("bin folder"))?;
     copy(lib, &lib_dest)?;
     register_addon(project)
 }
@@ -118,8 +119,8 @@ pub fn install_addon(lib: &Path, project: &Path) -> Result<()> {
 /// Writes `.godot/extension_list.cfg` naming the addon's `.gdextension`.
 pub fn register_addon(project: &Path) -> Result<()> {
     let godot_dir = project.join(".godot");
-    std::fs::create_dir_all(&godot_dir).map_err(|e| e.to_string())?;
-    std::fs::write(godot_dir.join("extension_list.cfg"), format!("{GDEXTENSION}\n")).map_err(|e| e.to_string())
+    std::fs::create_dir_all(&godot_dir)?;
+    Ok(std::fs::write(godot_dir.join("extension_list.cfg"), format!("{GDEXTENSION}\n"))?)
 }
 
 /// A new project with nothing but the addon and `bare_test.gd` (from the test suite): what a
@@ -132,8 +133,8 @@ pub fn bare_project(lib: &Path, dir: &Path) -> Result<()> {
 
 /// `project.godot` and `bare_test.gd` in `dir`: the bare project without its addon.
 pub fn bare_project_files(dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    std::fs::write(dir.join("project.godot"), "config_version=5\n\n[application]\nconfig/name=\"bare\"\n").map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(dir.join("project.godot"), "config_version=5\n\n[application]\nconfig/name=\"bare\"\n")?;
     copy(&root().join("godot_project/tests/bare_test.gd"), &dir.join("bare_test.gd"))
 }
 

@@ -2,7 +2,8 @@
 //! `<!-- NAME:start -->` and `<!-- NAME:end -->` markers. The only command that writes README.md:
 //! `test` and `bench` write their tables under `target/` only.
 
-use crate::{Result, root};
+use anyhow::{Context, Result, anyhow, bail};
+use crate::workspace::root;
 
 /// (marker name, table file under the repository, the command that writes it).
 const SECTIONS: [(&str, &str, &str); 2] = [
@@ -12,7 +13,7 @@ const SECTIONS: [(&str, &str, &str); 2] = [
 
 pub fn update() -> Result<()> {
     let path = root().join("README.md");
-    let mut readme = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut readme = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
     let mut updated = 0;
     for (name, file, command) in SECTIONS {
         match std::fs::read_to_string(root().join(file)) {
@@ -25,9 +26,9 @@ pub fn update() -> Result<()> {
         }
     }
     if updated == 0 {
-        return Err("no table to copy: run `cargo xtask test` or `cargo xtask bench` first".into());
+        bail!("no table to copy: run `cargo xtask test` or `cargo xtask bench` first");
     }
-    std::fs::write(&path, readme).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(&path, readme).with_context(|| path.display().to_string())
 }
 
 /// `readme` with what stands between the markers of `name` replaced by `content`.
@@ -35,7 +36,7 @@ fn replace_section(readme: &str, name: &str, content: &str) -> Result<String> {
     let (start, end) = (format!("<!-- {name}:start -->"), format!("<!-- {name}:end -->"));
     match (readme.find(&start), readme.find(&end)) {
         (Some(a), Some(b)) if a < b => Ok(format!("{}{start}\n{content}{}", &readme[..a], &readme[b..])),
-        _ => Err(format!("README.md has no {start} ... {end}")),
+        _ => Err(anyhow!("README.md has no {start} ... {end}")),
     }
 }
 

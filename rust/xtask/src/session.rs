@@ -4,7 +4,7 @@
 //! the others must report both as disconnected through WebRTC. Last, a new process joins the
 //! same lobby with a new peer id.
 
-use crate::Result;
+use anyhow::{Context, Result, anyhow, bail};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -50,12 +50,12 @@ pub(crate) type Said = (String, Option<String>);
 /// Starts `cmd` with its stdout lines sent to `tx` (and copied to `<name>.out`), then the end
 /// of its output (see [`Said`]); stderr goes to `<name>.log`.
 pub(crate) fn spawn(mut cmd: Command, name: &str, tx: &mpsc::Sender<Said>, logs: &Path) -> Result<Proc> {
-    let log = std::fs::File::create(logs.join(format!("{name}.log"))).map_err(|e| e.to_string())?;
+    let log = std::fs::File::create(logs.join(format!("{name}.log")))?;
     cmd.stdout(Stdio::piped()).stderr(log);
-    let mut child = cmd.spawn().map_err(|e| format!("start {name}: {e}"))?;
+    let mut child = cmd.spawn().with_context(|| format!("start {name}"))?;
     let out = child.stdout.take().expect("piped stdout");
     let (tx, owner) = (tx.clone(), name.to_string());
-    let mut copy = std::fs::File::create(logs.join(format!("{name}.out"))).map_err(|e| e.to_string())?;
+    let mut copy = std::fs::File::create(logs.join(format!("{name}.out")))?;
     std::thread::spawn(move || {
         use std::io::Write;
         for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
@@ -75,10 +75,10 @@ pub(crate) fn wait_line(rx: &mpsc::Receiver<Said>, from: &str, prefixes: &[&str]
     let deadline = Instant::now() + limit;
     let missing = || format!("no {prefixes:?} line from {from} within {} s", limit.as_secs());
     loop {
-        let left = deadline.checked_duration_since(Instant::now()).ok_or_else(missing)?;
-        match rx.recv_timeout(left).map_err(|_| missing())? {
+        let left = deadline.checked_duration_since(Instant::now()).with_context(missing)?;
+        match rx.recv_timeout(left).map_err(|_| anyhow!(missing()))? {
             (name, Some(line)) if name == from && prefixes.iter().any(|p| line.starts_with(p)) => return Ok(line),
-            (name, None) if name == from => return Err(format!("{from} ended without a {prefixes:?} line")),
+            (name, None) if name == from => bail!("{from} ended without a {prefixes:?} line"),
             _ => {}
         }
     }
@@ -124,7 +124,7 @@ impl Tally {
                     self.connect_ms.insert(name, words.next().and_then(|w| w.parse().ok()).unwrap_or(0));
                     if self.connect_ms.len() == self.players {
                         // All know all: pings may start everywhere.
-                        std::fs::write(self.control.join("start"), "").map_err(|e| e.to_string())?;
+                        std::fs::write(self.control.join("start"), "")?;
                     }
                 }
                 Some("RESULT") => {
@@ -156,10 +156,10 @@ fn role(name: &str) -> &str {
 /// pings per peer and mode. After the leave and the kill, a new process joins the same lobby
 /// and must get a new peer id and connect to those who stayed.
 pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: usize, pings: u32) -> Result<Outcome> {
-    let work: PathBuf = crate::root().join(format!("target/session-{mode}"));
+    let work: PathBuf = crate::workspace::root().join(format!("target/session-{mode}"));
     let _ = std::fs::remove_dir_all(&work);
     let control = work.join("control");
-    std::fs::create_dir_all(&control).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&control)?;
     let (tx, rx) = mpsc::channel();
     let mut problems = Vec::new();
     let everyone = names(players.max(4));
@@ -175,7 +175,7 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: 
     let mut procs: Vec<Proc> = vec![spawn(node("host", "", everyone.len()), "host", &tx, &work)?];
     let line = wait_line(&rx, "host", &["LOBBY ", "FAIL"], Duration::from_secs(30))?;
     if line.starts_with("FAIL") {
-        return Err(format!("host: {line}"));
+        bail!("host: {line}");
     }
     let lobby = line.split_whitespace().nth(1).unwrap_or("").to_string();
     let ids: HashMap<String, u64> = HashMap::from([("host".to_string(), 1)]);
@@ -199,7 +199,7 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: 
     let (mut leave_at, mut kill_at) = (0, 0);
     if problems.is_empty() {
         leave_at = unix_ms();
-        std::fs::write(control.join("leave"), "").map_err(|e| e.to_string())?;
+        std::fs::write(control.join("leave"), "")?;
         if let Some(p) = procs.iter_mut().find(|p| p.name == "kill") {
             kill_at = unix_ms();
             let _ = p.child.kill(); // SIGKILL: no goodbye of any kind
@@ -234,7 +234,7 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: 
             problems.push("the rejoining player did not connect and ping everyone".into());
         }
     }
-    std::fs::write(control.join("done"), "").map_err(|e| e.to_string())?;
+    std::fs::write(control.join("done"), "")?;
 
     // Report.
     let mut report = format!(
@@ -288,12 +288,10 @@ pub fn run(godot: &Path, project: &Path, signaling: &Path, mode: &str, players: 
             report += &format!("- a new process rejoined lobby {lobby} as peer {id} and reached everyone\n");
         }
     }
-    // Let the rest quit by themselves (they saw 'done'); Drop kills any straggler.
+    // Let the rest quit by themselves (they saw 'done'), within 5 s in all; a straggler is killed.
     let deadline = Instant::now() + Duration::from_secs(5);
     for p in procs.iter_mut() {
-        while Instant::now() < deadline && matches!(p.child.try_wait(), Ok(None)) {
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let _ = crate::process::wait_for(&mut p.child, deadline.saturating_duration_since(Instant::now()));
     }
     Ok(Outcome { report, problems })
 }

@@ -7,14 +7,16 @@
 //! as they happen) and the tests read that file instead (`tests/file_log.gd`).
 //! `WEBRTC_RS_TEST_FILE_LOG=1` takes that path on any version, to check it.
 
-use crate::{Result, godot, project, root};
+use crate::workspace::root;
+use crate::{godot, project};
+use anyhow::{Context, Result, bail};
 use std::path::Path;
 use std::time::Duration;
 
 pub fn run() -> Result<()> {
     let lib = project::build_library(false)?;
     let godot = godot::find_or_install()?;
-    let (major, minor) = godot::version(&godot).ok_or("the Godot binary does not report its version")?;
+    let (major, minor) = godot::version(&godot).context("the Godot binary does not report its version")?;
     println!("== Godot {major}.{minor}: {}", godot.display());
     let project_dir = project::project_copy(&root().join("godot_project"), "godot_project", &lib)?;
     let file_log = (major, minor) < (4, 5) || std::env::var("WEBRTC_RS_TEST_FILE_LOG").is_ok_and(|v| v == "1");
@@ -26,7 +28,7 @@ pub fn run() -> Result<()> {
         println!("xtask suite: all suites passed on Godot {major}.{minor}");
         Ok(())
     } else {
-        Err(failures.join("; "))
+        bail!("{}", failures.join("; "))
     }
 }
 
@@ -35,15 +37,15 @@ pub fn run() -> Result<()> {
 pub fn godot_suites(godot: &Path, project_dir: &Path, lib: &Path, failures: &mut Vec<String>) {
     println!("== Godot suite (godot_project/tests)");
     if let Err(e) = godot::run_script(godot, project_dir, "res://tests/run_tests.gd", &[], Duration::from_secs(600)) {
-        failures.push(format!("GDScript suite: {e}"));
+        failures.push(format!("GDScript suite: {e:#}"));
     }
     println!("== A bare project: only addons/webrtc_rs and one script");
     let bare = project::target_dir().join("bare_project");
     if let Err(e) = project::bare_project(lib, &bare).and_then(|()| godot::run_script(godot, &bare, "res://bare_test.gd", &[], Duration::from_secs(120))) {
-        failures.push(format!("bare project: {e}"));
+        failures.push(format!("bare project: {e:#}"));
     }
     if let Err(e) = crate::web_export::run(godot, lib) {
-        failures.push(e);
+        failures.push(format!("{e:#}"));
     }
 }
 
@@ -59,8 +61,8 @@ fn file_log_override(project_dir: &Path, on: bool) -> Result<()> {
     // crashes on a `res://` log path it cannot create).
     let logs = project_dir.join(".godot/test-logs");
     let _ = std::fs::remove_dir_all(&logs);
-    std::fs::create_dir_all(&logs).map_err(|e| format!("{}: {e}", logs.display()))?;
+    std::fs::create_dir_all(&logs).with_context(|| logs.display().to_string())?;
     let log = logs.join("godot.log").to_string_lossy().replace('\\', "/");
     let text = format!("[debug]\n\nfile_logging/enable_file_logging=true\nfile_logging/enable_file_logging.pc=true\nfile_logging/log_path=\"{log}\"\nfile_logging/max_log_files=1\n");
-    std::fs::write(&path, text).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::write(&path, text).with_context(|| path.display().to_string())
 }

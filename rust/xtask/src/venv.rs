@@ -6,7 +6,8 @@
 //! is a zip Python can run), fetched from PyPI by the interpreter's own urllib and checked
 //! against the sha256 pinned here.
 
-use crate::{run, Result};
+use anyhow::{Result, anyhow};
+use crate::workspace::run;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -51,7 +52,7 @@ pub fn ensure(base: &Path, dir: &Path, packages: &[&str], ready: impl Fn(&Path) 
     }
     pip.args(["install", "-q"]).args(packages);
     run(pip, &format!("pip install {}", packages.join(" ")))?;
-    if ready(dir) { Ok(py) } else { Err(format!("{}: installed, but not usable", packages.join(" "))) }
+    if ready(dir) { Ok(py) } else { Err(anyhow!("{}: installed, but not usable", packages.join(" "))) }
 }
 
 /// Whether the venv's python imports `modules` (comma-separated, as in an import statement).
@@ -70,7 +71,7 @@ mod tests {
     /// like the interop tests' aiortc.
     #[test]
     fn a_python_without_ensurepip_still_gets_its_packages() {
-        let work = crate::root().join("target/venv-test");
+        let work = crate::workspace::root().join("target/venv-test");
         let _ = std::fs::remove_dir_all(&work);
         std::fs::create_dir_all(&work).unwrap();
         let base = work.join("python3");

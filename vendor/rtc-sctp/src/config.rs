@@ -256,6 +256,15 @@ impl ServerConfig {
             concurrent_associations: 100_000,
         }
     }
+
+    /// webrtc-rs-godot patch: at most `n` associations at once; an INIT that would start one
+    /// more is dropped. Each INIT with a new initiate tag starts an association that stays until
+    /// it is closed, so a peer that sends many holds as many in memory: a transport that carries
+    /// one association (WebRTC's) sets 1.
+    pub fn with_concurrent_associations(mut self, n: u32) -> Self {
+        self.concurrent_associations = n;
+        self
+    }
 }
 
 /// Configuration for outgoing associations

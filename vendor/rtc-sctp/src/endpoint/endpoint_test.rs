@@ -3828,3 +3828,47 @@ fn test_repeated_init_reaches_the_association_it_started() -> Result<()> {
     assert!(matches!(endpoint.handle(now, peer, None, init(5678)?), Some((_, DatagramEvent::NewAssociation(_)))));
     Ok(())
 }
+
+/// webrtc-rs-godot patch: with at most one association, INITs with other initiate tags (a peer
+/// asking for one association after another) are dropped, and the repeated INIT of the one
+/// there still reaches it.
+#[test]
+fn test_concurrent_associations_bound_new_inits() -> Result<()> {
+    let server_addr: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+    let peer: SocketAddr = "127.0.0.1:5001".parse().unwrap();
+    let mut endpoint = Endpoint::new(
+        server_addr,
+        TransportProtocol::UDP,
+        Arc::new(EndpointConfig::default()),
+        Some(Arc::new(server_config().with_concurrent_associations(1))),
+    );
+    let init = |initiate_tag: u32| {
+        Packet {
+            common_header: CommonHeader {
+                source_port: 5001,
+                destination_port: 5000,
+                verification_tag: 0,
+            },
+            chunks: vec![Box::new(ChunkInit {
+                is_ack: false,
+                initiate_tag,
+                initial_tsn: 1,
+                num_inbound_streams: 1,
+                num_outbound_streams: 1,
+                advertised_receiver_window_credit: 1500,
+                ..Default::default()
+            })],
+        }
+        .marshal()
+    };
+    let now = Instant::now();
+    let Some((first, DatagramEvent::NewAssociation(_))) = endpoint.handle(now, peer, None, init(1)?) else {
+        panic!("the first INIT starts an association");
+    };
+    for tag in 2..1000 {
+        assert!(endpoint.handle(now, peer, None, init(tag)?).is_none(), "INIT {tag} was taken");
+    }
+    assert_eq!(endpoint.associations.len(), 1);
+    assert!(matches!(endpoint.handle(now, peer, None, init(1)?), Some((ch, DatagramEvent::AssociationEvent(_))) if ch == first));
+    Ok(())
+}

@@ -215,7 +215,14 @@ impl SctpTransport {
                 TransportContext::default().local_addr, // placeholder; rewritten per-transmit by the ICE handler
                 TransportProtocol::UDP, // placeholder; rewritten per-transmit by the ICE handler
                 sctp_endpoint_config.into(),
-                Some(::sctp::ServerConfig::new(sctp_transport_config).into()),
+                // webrtc-rs-godot patch: one association, the one a peer connection negotiates.
+                // rtc-sctp's default takes 100,000: a remote that sent INITs with new initiate
+                // tags (inside DTLS, so any peer that connected) had each kept in memory.
+                Some(
+                    ::sctp::ServerConfig::new(sctp_transport_config)
+                        .with_concurrent_associations(1)
+                        .into(),
+                ),
             ));
         }
 
@@ -290,6 +297,53 @@ mod tests {
             transport.max_read_len,
             "the reported size and the buffer actually allocated must be the same number"
         );
+    }
+
+    /// webrtc-rs-godot patch: the accepting side takes one association; INITs that would
+    /// start more (each from a new client association, so each with a new initiate tag) are
+    /// dropped, however many come.
+    #[test]
+    fn the_accepting_side_takes_one_association() {
+        use std::net::SocketAddr;
+        use std::sync::Arc;
+        use std::time::Instant;
+        let mut transport = SctpTransport::new(
+            SctpMaxMessageSize::default(),
+            None,
+            None,
+            test_transport_id(TransportKind::Sctp),
+            test_transport_id(TransportKind::Dtls),
+        );
+        transport
+            .start(RTCDtlsRole::Server, SCTPTransportCapabilities { max_message_size: 0 }, 5000, 5000)
+            .expect("start");
+        let now = Instant::now();
+        let remote: SocketAddr = "127.0.0.1:5000".parse().unwrap();
+        let mut attacker = ::sctp::Endpoint::new(
+            remote,
+            TransportProtocol::UDP,
+            Arc::new(::sctp::EndpointConfig::default()),
+            None,
+        );
+        let endpoint = transport.sctp_endpoint.as_mut().expect("an endpoint once started");
+        let mut started = 0;
+        for _ in 0..200 {
+            let (_, mut client) = attacker
+                .connect(now, ::sctp::ClientConfig::default(), remote)
+                .expect("a client association");
+            while let Some(t) = client.poll_transmit(now) {
+                if let ::sctp::Payload::RawEncode(packets) = t.message {
+                    for init in packets {
+                        if let Some((_, ::sctp::DatagramEvent::NewAssociation(_))) =
+                            endpoint.handle(now, remote, None, init)
+                        {
+                            started += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(started, 1, "associations started by 200 INITs with different tags");
     }
 
     #[test]

@@ -6,7 +6,11 @@
 #   READY                  connected, a channel open: the attack may start
 #   STAT t=<s> state=<n> channels=<n> msgs=<n> bytes=<n> max_frame_ms=<f>   once a second
 #   RESULT state=<name> channels=<n> open_channels=<n> msgs=<n> bytes=<n> alive=<0|1>
-#          max_frame_ms=<f> cand_ok=<n> cand_refused=<n> cand_codes=<code:n,...> cand_ms=<f>
+#          max_frame_ms=<f> slowest_frame=<ws>/<signals>/<addon>/<outside> cand_ok=<n>
+#          cand_refused=<n> cand_codes=<code:n,...> cand_ms=<f>
+#   (slowest_frame: where the longest frame's time went, in ms: Godot's WebSocketPeer.poll(), the
+#   signaling messages (JSON and what they call: add_ice_candidate()...), pc.poll() and the
+#   channel reads, and the rest of the frame, outside _process: Godot's loop and the scheduler)
 # It ends when the attacker says "done" (through signaling) or after its watchdog.
 # Arguments after `--`: --url URL --seconds N (the attack's length, for the watchdog)
 extends SceneTree
@@ -27,6 +31,9 @@ var done := false
 var ready_at := -1
 var last_frame := 0
 var max_frame_us := 0
+var slowest_frame := "0/0/0/0"
+var last_work_us := 0 # the previous frame's time inside _process
+var last_parts := [0, 0, 0]
 var next_stat := 0
 
 func _init() -> void:
@@ -49,10 +56,13 @@ func _send(msg: Dictionary) -> void:
 
 func _process(_delta: float) -> bool:
 	var now := Time.get_ticks_usec()
-	if ready_at >= 0 and last_frame > 0:
-		max_frame_us = max(max_frame_us, now - last_frame)
+	if ready_at >= 0 and last_frame > 0 and now - last_frame > max_frame_us:
+		max_frame_us = now - last_frame
+		slowest_frame = "%.1f/%.1f/%.1f/%.1f" % [last_parts[0] / 1000.0, last_parts[1] / 1000.0, last_parts[2] / 1000.0,
+			(now - last_frame - last_work_us) / 1000.0]
 	last_frame = now
 	ws.poll()
+	var t_ws := Time.get_ticks_usec()
 	# At most 500 signaling messages a frame, as a game should take from a stranger: parsing
 	# 20,000 JSON messages in one frame is ~80 ms of GDScript alone. The time the addon's
 	# add_ice_candidate() takes is counted apart (cand_ms in RESULT).
@@ -63,6 +73,7 @@ func _process(_delta: float) -> bool:
 	if ws.get_ready_state() == WebSocketPeer.STATE_OPEN and remote_id == 0 and not has_meta("joined"):
 		set_meta("joined", true)
 		_send({"type": "join", "lobby": "", "mesh": true})
+	var t_signals := Time.get_ticks_usec()
 	pc.poll()
 	for ch in channels:
 		while ch.get_available_packet_count() > 0:
@@ -71,6 +82,9 @@ func _process(_delta: float) -> bool:
 			bytes += p.size()
 			if p == "still-alive".to_utf8_buffer():
 				alive = true
+	var t_addon := Time.get_ticks_usec()
+	last_parts = [t_ws - now, t_signals - t_ws, t_addon - t_signals]
+	last_work_us = t_addon - now
 	if ready_at < 0 and pc.get_connection_state() == WebRTCPeerConnection.STATE_CONNECTED \
 			and channels.any(func(c): return c.get_ready_state() == WebRTCDataChannel.STATE_OPEN):
 		ready_at = Time.get_ticks_msec()
@@ -115,8 +129,8 @@ func _finish() -> void:
 	for k in cand_codes:
 		if k != OK:
 			refused += cand_codes[k]
-	print("RESULT state=%s channels=%d open_channels=%d msgs=%d bytes=%d alive=%d max_frame_ms=%.1f cand_ok=%d cand_refused=%d cand_codes=%s cand_ms=%.1f" % [
+	print("RESULT state=%s channels=%d open_channels=%d msgs=%d bytes=%d alive=%d max_frame_ms=%.1f slowest_frame=%s cand_ok=%d cand_refused=%d cand_codes=%s cand_ms=%.1f" % [
 		STATES[pc.get_connection_state()], channels.size(), open, msgs, bytes, 1 if alive else 0, max_frame_us / 1000.0,
-		cand_codes.get(OK, 0), refused, ",".join(codes), cand_us / 1000.0])
+		slowest_frame, cand_codes.get(OK, 0), refused, ",".join(codes), cand_us / 1000.0])
 	pc.close()
 	quit(0)

@@ -152,8 +152,8 @@ fn run_one(godot: &Path, project: &Path, signaling: &Path, python: &Path, work: 
     let num = |k: &str| r.get(k).and_then(|v| v.parse::<f64>().ok()).unwrap_or(-1.0);
     let state = r.get("state").cloned().unwrap_or_else(|| "?".into());
     let figures = format!(
-        "RSS {:.1} -> peak {:.1} MiB (+{growth:.1}), CPU {cpu:.2} core, max frame {:.1} ms, state {state}, channels {}, messages {}, still alive {}, candidates ok {} / refused {} ({:.0} ms in add_ice_candidate); the attacker sent {} chunks, {:.1} MB in {} s",
-        mb(rss_start), mb(rss_peak), num("max_frame_ms"), num("channels"), num("msgs"), num("alive"), num("cand_ok"), num("cand_refused"), num("cand_ms"),
+        "RSS {:.1} -> peak {:.1} MiB (+{growth:.1}), CPU {cpu:.2} core, max frame {:.1} ms (WebSocket/signals/addon/outside: {} ms), state {state}, channels {}, messages {}, still alive {}, candidates ok {} / refused {} ({:.0} ms in add_ice_candidate); the attacker sent {} chunks, {:.1} MB in {} s",
+        mb(rss_start), mb(rss_peak), num("max_frame_ms"), r.get("slowest_frame").map_or("?", String::as_str), num("channels"), num("msgs"), num("alive"), num("cand_ok"), num("cand_refused"), num("cand_ms"),
         s.get("chunks").map_or("?", String::as_str),
         s.get("bytes").and_then(|b| b.parse::<f64>().ok()).unwrap_or(0.0) / 1e6,
         s.get("seconds").map_or("?", String::as_str),

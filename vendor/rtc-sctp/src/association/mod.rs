@@ -1045,7 +1045,18 @@ impl Association {
             if c.is_ack {
                 self.handle_init_ack(p, c, now)?
             } else {
-                self.handle_init(p, c)?
+                match self.handle_init(p, c) {
+                    // webrtc-rs-godot patch: an INIT the association cannot take in its state
+                    // is discarded. A repeated INIT now reaches its association (see
+                    // `Endpoint::handle`), and one that arrives once it is established (sent
+                    // before the INIT ACK came back, delivered late) must not close it: the
+                    // error made `handle_inbound` close the association.
+                    Err(Error::ErrHandleInitState) => {
+                        debug!("[{}] INIT in state {} discarded", self.side, self.state());
+                        vec![]
+                    }
+                    result => result?,
+                }
             }
         } else if let Some(c) = chunk_any.downcast_ref::<ChunkAbort>() {
             let mut err_str = String::new();

@@ -3829,6 +3829,45 @@ fn test_repeated_init_reaches_the_association_it_started() -> Result<()> {
     Ok(())
 }
 
+/// webrtc-rs-godot patch: a repeated INIT that arrives once its association is established
+/// (sent before the INIT ACK came back, delivered late) is discarded; it used to close it.
+#[test]
+fn test_repeated_init_after_establishment_keeps_the_association() -> Result<()> {
+    let (mut pair, client_ch, server_ch) = create_association_pair(AckMode::Normal, 0)?;
+    establish_session_pair(&mut pair, client_ch, server_ch, 1)?;
+    // The tag the client's INIT carried, as the endpoint registered it.
+    let initiate_tag = *pair.server.endpoint.association_ids_init.iter().find(|(_, ch)| **ch == server_ch).expect("the association's initiate tag").0;
+    let init = Packet {
+        common_header: CommonHeader {
+            source_port: 5000,
+            destination_port: 5000,
+            verification_tag: 0,
+        },
+        chunks: vec![Box::new(ChunkInit {
+            is_ack: false,
+            initiate_tag,
+            initial_tsn: 1,
+            num_inbound_streams: 1,
+            num_outbound_streams: 1,
+            advertised_receiver_window_credit: 1500,
+            ..Default::default()
+        })],
+    }
+    .marshal()?;
+    let (now, client_addr) = (pair.time, pair.client.addr);
+    match pair.server.endpoint.handle(now, client_addr, None, init) {
+        Some((ch, DatagramEvent::AssociationEvent(event))) => {
+            assert_eq!(ch, server_ch, "the INIT reaches the association it started");
+            pair.server_conn_mut(server_ch).handle_event(event);
+        }
+        _ => panic!("the repeated INIT did not reach its association"),
+    }
+    pair.drive();
+    assert_eq!(pair.server_conn_mut(server_ch).state(), AssociationState::Established);
+    assert_eq!(pair.client_conn_mut(client_ch).state(), AssociationState::Established);
+    Ok(())
+}
+
 /// webrtc-rs-godot patch: with at most one association, INITs with other initiate tags (a peer
 /// asking for one association after another) are dropped, and the repeated INIT of the one
 /// there still reaches it.

@@ -11,6 +11,7 @@
 
 mod lossy;
 
+use clap::Parser;
 use engine::*;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -233,7 +234,7 @@ impl log::Log for Trace {
 }
 
 /// Benchmark workloads for the engine through its Rust API; prints one JSON object.
-#[derive(clap::Parser)]
+#[derive(Parser)]
 #[command(name = "webrtc-rs-bench")]
 struct Cli {
     /// The workload to run.
@@ -253,7 +254,7 @@ enum Workload {
 }
 
 fn main() {
-    let which = <Cli as clap::Parser>::parse().workload;
+    let which = Cli::parse().workload;
     if std::env::var_os("BENCH_TRACE").is_some() {
         let _ = log::set_boxed_logger(Box::new(Trace(Instant::now())));
         log::set_max_level(log::LevelFilter::Debug);

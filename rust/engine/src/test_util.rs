@@ -23,15 +23,13 @@ pub fn pump_with(from: &PeerConnection, to: &mut PeerConnection, got: &mut Vec<D
                 got.push(ch);
                 continue;
             }
-            e => match on_the_way(e) {
-                Some(e) => e,
-                None => continue,
-            },
+            e => on_the_way(e),
         };
         match e {
-            Event::SessionDescription { kind, sdp } => to.set_remote_description(kind.as_str(), &sdp).expect("the remote description"),
-            Event::IceCandidate { mid, mline_index, candidate } => to.add_ice_candidate(&mid, mline_index as i64, &candidate).expect("the remote candidate"),
-            Event::DataChannel(ch) => got.push(ch),
+            Some(Event::SessionDescription { kind, sdp }) => to.set_remote_description(kind.as_str(), &sdp).expect("the remote description"),
+            Some(Event::IceCandidate { mid, mline_index, candidate }) => to.add_ice_candidate(&mid, mline_index as i64, &candidate).expect("the remote candidate"),
+            Some(Event::DataChannel(ch)) => got.push(ch),
+            None => {}
         }
     }
 }
@@ -66,15 +64,10 @@ pub fn open_pair(config: ChannelConfig) -> (PeerConnection, PeerConnection, Data
 }
 
 /// Waits (polling every 2 ms, at most [`WAIT`]) until `cond` holds.
-pub fn wait_until(cond: impl FnMut() -> bool, what: &str) {
-    wait_until_for(WAIT, cond, what)
-}
-
-/// [`wait_until`] with its own limit.
-pub fn wait_until_for(limit: Duration, mut cond: impl FnMut() -> bool, what: &str) {
+pub fn wait_until(mut cond: impl FnMut() -> bool, what: &str) {
     let start = Instant::now();
     while !cond() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        assert!(start.elapsed() < WAIT, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(2));
     }
 }
@@ -94,7 +87,7 @@ pub fn recv_wait(ch: &DataChannel) -> Packet {
 }
 
 /// The first description `pc` reports now, if any (other events are dropped).
-pub fn take_description(pc: &PeerConnection) -> Option<String> {
+fn take_description(pc: &PeerConnection) -> Option<String> {
     pc.poll_events().into_iter().find_map(|e| match e {
         Event::SessionDescription { sdp, .. } => Some(sdp),
         _ => None,
